@@ -1,0 +1,258 @@
+"""Settings: read from a TOML file, validated, frozen. Every error names the key and the fix.
+
+The token is never part of Settings: only the name of the environment variable that holds it is.
+`read_token` fetches it at the composition root and wraps it in `Secret`, whose repr hides it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mediasync.errors import UsageError
+
+DEFAULT_BASE_URL = "https://services.leadconnectorhq.com"
+DEFAULT_CONFIG_NAME = "mediasync.toml"
+MB = 1024 * 1024
+
+# Every key with its default; config.example.toml documents the same table.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "remote": {
+        "location_id": None,
+        "token_env": "MEDIASYNC_TOKEN",
+        "base_url": DEFAULT_BASE_URL,
+        "root_folder": "mediasync",
+        "api_version": "2021-07-28",
+        "timeout": 300.0,
+    },
+    "local": {
+        "path": None,
+        "ignore": [],
+    },
+    "sync": {
+        "concurrency": 3,
+        "delete": True,
+        "max_delete": "50%",
+        "state_file": "",
+        "retry_attempts": 5,
+        "retry_max_wait": 60.0,
+    },
+    "rules": {
+        "max_file_mb": 25.0,
+        "max_video_mb": 25.0,
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """A value that must never be printed, logged or stored."""
+
+    value: str
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, slots=True)
+class MaxDelete:
+    """The delete guard: a count of files or a share of the recorded ones."""
+
+    count: int | None = None
+    percent: float | None = None
+
+    def limit_for(self, known: int) -> int:
+        if self.count is not None:
+            return self.count
+        assert self.percent is not None
+        return int(known * self.percent / 100)
+
+    def __str__(self) -> str:
+        return f"{self.count}" if self.count is not None else f"{self.percent:g}%"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    config_path: Path | None
+    location_id: str
+    token_env: str
+    base_url: str
+    root_folder: str
+    api_version: str
+    timeout: float
+    local_path: Path
+    ignore: tuple[str, ...]
+    concurrency: int
+    delete: bool
+    max_delete: MaxDelete
+    state_file: Path
+    retry_attempts: int
+    retry_max_wait: float
+    max_file_bytes: int
+    max_video_bytes: int
+
+
+def find_config(explicit: str | None) -> Path:
+    """The config file to read: -c, else $MEDIASYNC_CONFIG, else ./mediasync.toml."""
+    candidate = explicit or os.environ.get("MEDIASYNC_CONFIG") or DEFAULT_CONFIG_NAME
+    path = Path(candidate).expanduser()
+    if not path.is_file():
+        raise UsageError(
+            f"config file {path} not found: pass -c FILE, or copy config.example.toml to "
+            f"{DEFAULT_CONFIG_NAME} and edit it"
+        )
+    return path
+
+
+def load_settings(path: Path) -> Settings:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read config file {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"config file {path} is not valid TOML: {exc}") from exc
+    return settings_from_mapping(raw, base_dir=path.parent.resolve(), config_path=path)
+
+
+def settings_from_mapping(
+    raw: dict[str, Any], base_dir: Path, config_path: Path | None = None
+) -> Settings:
+    values = _merge_defaults(raw)
+    r, loc, s, rules = values["remote"], values["local"], values["sync"], values["rules"]
+
+    location_id = _string(r, "remote", "location_id", required=True)
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", location_id):
+        raise UsageError(
+            f"[remote] location_id {location_id!r} is not a location id: use the sub-account's "
+            "id (letters and digits, from Settings → Business Profile or the sub-account URL)"
+        )
+    token_env = _string(r, "remote", "token_env")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", token_env):
+        raise UsageError(
+            f"[remote] token_env must name an environment variable (like MEDIASYNC_TOKEN), "
+            f"not {token_env!r}: never put the token itself in the config"
+        )
+    base_url = _string(r, "remote", "base_url").rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise UsageError(
+            f"[remote] base_url {base_url!r} must start with https:// (or http:// for the sandbox)"
+        )
+    root_folder = "/".join(p for p in _string(r, "remote", "root_folder").split("/") if p)
+
+    local_path_raw = _string(loc, "local", "path", required=True)
+    local_path = (base_dir / Path(local_path_raw).expanduser()).resolve()
+    ignore = loc["ignore"]
+    if not isinstance(ignore, list) or not all(isinstance(p, str) for p in ignore):
+        raise UsageError('[local] ignore must be a list of glob patterns, like ["*.psd", "raw/*"]')
+
+    concurrency = _int(s, "sync", "concurrency", low=1, high=32)
+    state_raw = _string(s, "sync", "state_file")
+    state_file = (
+        (base_dir / Path(state_raw).expanduser()).resolve()
+        if state_raw
+        else local_path / ".mediasync" / "state.db"
+    )
+
+    return Settings(
+        config_path=config_path,
+        location_id=location_id,
+        token_env=token_env,
+        base_url=base_url,
+        root_folder=root_folder,
+        api_version=_string(r, "remote", "api_version"),
+        timeout=_number(r, "remote", "timeout", low=1),
+        local_path=local_path,
+        ignore=tuple(ignore),
+        concurrency=concurrency,
+        delete=_bool(s, "sync", "delete"),
+        max_delete=parse_max_delete(s["max_delete"]),
+        state_file=state_file,
+        retry_attempts=_int(s, "sync", "retry_attempts", low=1, high=100),
+        retry_max_wait=_number(s, "sync", "retry_max_wait", low=0),
+        max_file_bytes=int(_number(rules, "rules", "max_file_mb", low=0) * MB),
+        max_video_bytes=int(_number(rules, "rules", "max_video_mb", low=0) * MB),
+    )
+
+
+def parse_max_delete(value: object) -> MaxDelete:
+    fix = 'set [sync] max_delete to a share like "50%" or a count like 20'
+    if isinstance(value, bool):
+        raise UsageError(f"[sync] max_delete {value!r} is not valid: {fix}")
+    if isinstance(value, int) and value >= 0:
+        return MaxDelete(count=value)
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", value)
+        if match and float(match.group(1)) <= 100:
+            return MaxDelete(percent=float(match.group(1)))
+        if value.strip().isdigit():
+            return MaxDelete(count=int(value))
+    raise UsageError(f"[sync] max_delete {value!r} is not valid: {fix}")
+
+
+def read_token(settings: Settings) -> Secret:
+    token = os.environ.get(settings.token_env, "").strip()
+    if not token:
+        raise UsageError(
+            f"no token: set the environment variable {settings.token_env} to the sub-account's "
+            "Private Integration Token (scopes medias.readonly and medias.write)"
+        )
+    return Secret(token)
+
+
+def _merge_defaults(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    merged: dict[str, dict[str, Any]] = {}
+    for section, value in raw.items():
+        if section not in DEFAULTS:
+            raise UsageError(f"unknown config section [{section}]{_suggest(section, DEFAULTS)}")
+        if not isinstance(value, dict):
+            raise UsageError(f"[{section}] must be a table, like [{section}] on a line of its own")
+        for key in value:
+            if key not in DEFAULTS[section]:
+                hint = _suggest(key, DEFAULTS[section])
+                raise UsageError(f"unknown key [{section}] {key}{hint}")
+    for section, keys in DEFAULTS.items():
+        given = raw.get(section, {})
+        merged[section] = {key: given.get(key, default) for key, default in keys.items()}
+    return merged
+
+
+def _suggest(word: str, options: dict[str, Any]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f": did you mean {close[0]}?" if close else f": known ones are {', '.join(options)}"
+
+
+def _string(table: dict[str, Any], section: str, key: str, required: bool = False) -> str:
+    value = table[key]
+    if value is None or (required and value == ""):
+        raise UsageError(f'[{section}] {key} is missing: add {key} = "..." under [{section}]')
+    if not isinstance(value, str):
+        raise UsageError(f"[{section}] {key} must be a string in quotes, not {value!r}")
+    return value
+
+
+def _bool(table: dict[str, Any], section: str, key: str) -> bool:
+    value = table[key]
+    if not isinstance(value, bool):
+        raise UsageError(f"[{section}] {key} must be true or false, not {value!r}")
+    return value
+
+
+def _int(table: dict[str, Any], section: str, key: str, low: int, high: int) -> int:
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise UsageError(f"[{section}] {key} must be a whole number from {low} to {high}")
+    return value
+
+
+def _number(table: dict[str, Any], section: str, key: str, low: float) -> float:
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
+        raise UsageError(f"[{section}] {key} must be a number of at least {low:g}")
+    return float(value)

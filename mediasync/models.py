@@ -1,0 +1,165 @@
+"""Immutable values that flow between the stages: snapshots, plans, actions and outcomes.
+
+Paths are always relative POSIX strings ("campaigns/spring/photo.jpg"), never absolute,
+so a plan means the same thing whichever machine or root folder it is applied to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+
+
+def parent_of(path: str) -> str:
+    """The folder part of a relative path ("" for the root)."""
+    head, _, _ = path.rpartition("/")
+    return head
+
+
+def name_of(path: str) -> str:
+    return path.rpartition("/")[2]
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFile:
+    path: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class LocalSnapshot:
+    """What a stat-only walk of the local root saw."""
+
+    root_exists: bool
+    files: Mapping[str, LocalFile] = field(default_factory=lambda: MappingProxyType({}))
+    problems: tuple[Rejection, ...] = ()
+
+    @staticmethod
+    def of(files: list[LocalFile], problems: tuple[Rejection, ...] = ()) -> LocalSnapshot:
+        return LocalSnapshot(True, MappingProxyType({f.path: f for f in files}), problems)
+
+
+@dataclass(frozen=True, slots=True)
+class StateEntry:
+    """One file that mediasync uploaded and the remote confirmed."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str | None
+    remote_id: str
+    url: str
+    folder_id: str | None
+    uploaded_at: float
+    remote_missing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StaleCopy:
+    """An old remote copy of a replaced file whose delete has not yet succeeded."""
+
+    remote_id: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class SyncState:
+    entries: Mapping[str, StateEntry] = field(default_factory=lambda: MappingProxyType({}))
+    stale: tuple[StaleCopy, ...] = ()
+
+    @staticmethod
+    def of(entries: list[StateEntry], stale: tuple[StaleCopy, ...] = ()) -> SyncState:
+        return SyncState(MappingProxyType({e.path: e for e in entries}), stale)
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteItem:
+    """A file or folder as the remote listing reports it."""
+
+    id: str
+    name: str
+    parent_id: str | None
+    is_folder: bool
+    url: str | None = None
+    created_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UploadResult:
+    """The remote's answer to an upload, with the hash and size of the bytes actually sent."""
+
+    remote_id: str
+    url: str
+    sha256: str
+    size: int
+
+
+class ActionKind(Enum):
+    UPLOAD = "upload"
+    REPLACE = "replace"
+    DELETE = "delete"
+    DELETE_STALE = "delete-stale"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    kind: ActionKind
+    path: str
+    local: LocalFile | None = None
+    previous: StateEntry | None = None
+    stale_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a sync pass will do. `blocked` names why deletes (or the whole run) must not go on."""
+
+    uploads: tuple[Action, ...] = ()
+    deletes: tuple[Action, ...] = ()
+    rejections: tuple[Rejection, ...] = ()
+    unchanged: int = 0
+    delete_blocked: str | None = None
+    fatal: str | None = None
+
+    @property
+    def folders(self) -> tuple[str, ...]:
+        """Every local folder the uploads need, parents before children."""
+        needed: set[str] = set()
+        for action in self.uploads:
+            folder = parent_of(action.path)
+            while folder:
+                needed.add(folder)
+                folder = parent_of(folder)
+        return tuple(sorted(needed, key=lambda f: (f.count("/"), f)))
+
+
+class OutcomeKind(Enum):
+    UPLOADED = "uploaded"
+    UNCHANGED = "unchanged"
+    DELETED = "deleted"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a worker did with one action. Workers return these; only the consumer records them."""
+
+    kind: OutcomeKind
+    action: Action
+    entry: StateEntry | None = None
+    reason: str = ""
+    stale_id: str | None = None
+
+    @property
+    def path(self) -> str:
+        return self.action.path

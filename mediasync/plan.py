@@ -1,0 +1,95 @@
+"""The pure diff of the local snapshot against the state: what to upload, replace and delete.
+
+No disk, network or clock: the same inputs always give the same Plan, in the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mediasync.config import MaxDelete
+from mediasync.models import Action, ActionKind, LocalSnapshot, Plan, Rejection, SyncState
+from mediasync.rules import check_name_and_size
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    delete: bool = True
+    max_delete: MaxDelete = field(default_factory=lambda: MaxDelete(percent=50.0))
+    force: bool = False
+    max_file_bytes: int = 25 * 1024 * 1024
+    max_video_bytes: int = 25 * 1024 * 1024
+
+
+def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
+    known = len(state.entries)
+    if not local.root_exists:
+        return Plan(fatal=_missing_root(known))
+    if not local.files and known and not policy.force:
+        return Plan(
+            fatal=f"the local folder is empty but {known} uploaded files are recorded: if the "
+            "folder is unmounted or moved, fix that; to really delete them all, run with --force"
+        )
+
+    uploads: list[Action] = []
+    rejections: list[Rejection] = list(local.problems)
+    unchanged = 0
+    for path in sorted(local.files):
+        file = local.files[path]
+        reason = check_name_and_size(path, file.size, policy.max_file_bytes, policy.max_video_bytes)
+        previous = state.entries.get(path)
+        if reason is not None:
+            rejections.append(Rejection(path, reason))
+        elif previous is None:
+            uploads.append(Action(ActionKind.UPLOAD, path, local=file))
+        elif (previous.size, previous.mtime_ns) != (file.size, file.mtime_ns):
+            uploads.append(Action(ActionKind.REPLACE, path, local=file, previous=previous))
+        else:
+            unchanged += 1
+
+    removed = [
+        Action(ActionKind.DELETE, path, previous=entry)
+        for path, entry in sorted(state.entries.items())
+        if path not in local.files
+    ]
+    stale = [
+        Action(ActionKind.DELETE_STALE, copy.path, stale_id=copy.remote_id)
+        for copy in sorted(state.stale, key=lambda c: (c.path, c.remote_id))
+    ]
+    blocked = _delete_block(removed, known, local, policy)
+    deletes = (removed if policy.delete else []) + stale
+    return Plan(
+        uploads=tuple(uploads),
+        deletes=tuple(deletes),
+        rejections=tuple(sorted(rejections, key=lambda r: r.path)),
+        unchanged=unchanged,
+        delete_blocked=blocked,
+    )
+
+
+def _delete_block(
+    removed: list[Action], known: int, local: LocalSnapshot, policy: Policy
+) -> str | None:
+    if not policy.delete or not removed:
+        return None
+    if local.problems and not policy.force:
+        return (
+            f"{len(removed)} deletes skipped: part of the local folder could not be read, "
+            "so missing files may only be hidden"
+        )
+    limit = policy.max_delete.limit_for(known)
+    if len(removed) > limit and not policy.force:
+        return (
+            f"refusing to delete {len(removed)} of {known} uploaded files (over max_delete "
+            f"{policy.max_delete}): check the local folder, then run again with --force"
+        )
+    return None
+
+
+def _missing_root(known: int) -> str:
+    if known:
+        return (
+            f"the local folder is missing but {known} uploaded files are recorded: "
+            "mount or restore it, or fix [local] path"
+        )
+    return "the local folder does not exist: create it or fix [local] path in the config"

@@ -1,0 +1,99 @@
+"""Config: defaults, validation, and errors that name the key and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mediasync.config import (
+    DEFAULT_BASE_URL,
+    MaxDelete,
+    Secret,
+    load_settings,
+    parse_max_delete,
+    read_token,
+    settings_from_mapping,
+)
+from mediasync.errors import UsageError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def minimal(**sections: dict[str, object]) -> dict[str, object]:
+    raw: dict[str, object] = {"remote": {"location_id": "abc123"}, "local": {"path": "media"}}
+    for name, values in sections.items():
+        raw[name] = {**raw.get(name, {}), **values}  # type: ignore[dict-item]
+    return raw
+
+
+def test_defaults(tmp_path: Path) -> None:
+    s = settings_from_mapping(minimal(), tmp_path)
+    assert s.base_url == DEFAULT_BASE_URL
+    assert s.token_env == "MEDIASYNC_TOKEN"
+    assert s.root_folder == "mediasync"
+    assert s.local_path == tmp_path / "media"
+    assert s.state_file == tmp_path / "media" / ".mediasync" / "state.db"
+    assert s.max_delete == MaxDelete(percent=50.0)
+    assert s.max_file_bytes == 25 * 1024 * 1024
+
+
+def test_example_config_is_valid_and_documents_every_key() -> None:
+    text = (ROOT / "config.example.toml").read_text()
+    settings = load_settings(ROOT / "config.example.toml")
+    assert settings.location_id
+    from mediasync.config import DEFAULTS
+
+    for section, keys in DEFAULTS.items():
+        assert f"[{section}]" in text
+        for key in keys:
+            assert f"\n{key} = " in text or f"\n# {key} = " in text, key
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"local": {"path": "m"}}, r"\[remote\] location_id is missing"),
+        (minimal(remote={"location_id": "has space"}), r"location_id 'has space' is not"),
+        (minimal(remote={"token_env": "pit-1234-abcd"}), r"never put the token itself"),
+        (minimal(remote={"base_url": "services.example"}), r"must start with https://"),
+        (minimal(sync={"concurency": 2}), r"unknown key \[sync\] concurency: did you mean concurrency"),
+        (minimal(sync={"concurrency": 0}), r"\[sync\] concurrency must be a whole number"),
+        (minimal(sync={"max_delete": "lots"}), r"\[sync\] max_delete 'lots' is not valid"),
+        (minimal(sync={"delete": "yes"}), r"\[sync\] delete must be true or false"),
+        (minimal(local={"ignore": "*.psd"}), r"\[local\] ignore must be a list"),
+        ({**minimal(), "extra": {}}, r"unknown config section \[extra\]"),
+    ],
+)
+def test_errors_name_the_key(raw: dict[str, object], message: str, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=message):
+        settings_from_mapping(raw, tmp_path)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("50%", MaxDelete(percent=50.0)), (20, MaxDelete(count=20)), ("7", MaxDelete(count=7))],
+)
+def test_max_delete_forms(value: object, expected: MaxDelete) -> None:
+    assert parse_max_delete(value) == expected
+    assert expected.limit_for(10) == (5 if expected.percent else expected.count)
+
+
+def test_bad_toml_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[remote\nlocation_id = 1")
+    with pytest.raises(UsageError, match="not valid TOML"):
+        load_settings(path)
+
+
+def test_token_comes_from_the_environment_and_hides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_from_mapping(minimal(remote={"token_env": "MY_TOKEN"}), tmp_path)
+    monkeypatch.delenv("MY_TOKEN", raising=False)
+    with pytest.raises(UsageError, match="set the environment variable MY_TOKEN"):
+        read_token(settings)
+    monkeypatch.setenv("MY_TOKEN", "pit-secret-value")
+    token = read_token(settings)
+    assert token == Secret("pit-secret-value")
+    assert "pit-secret-value" not in repr(token) + str(token) + repr(settings)
