@@ -1,0 +1,69 @@
+"""Remote folders for local folders: found by name or created on demand, ids kept in the state.
+
+A local folder "a/b" lives at remote path "<root_folder>/a/b". Lookups list the parent first
+and reuse the oldest folder of that name, so a rerun never creates a second copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+
+from mediasync.models import RemoteItem, name_of, parent_of
+from mediasync.remote import RemoteLibrary
+from mediasync.retrying import RetryPolicy, call_with_retries
+from mediasync.state import StateStore
+
+
+def remote_path(root_folder: str, local_folder: str) -> str:
+    return "/".join(p for p in (root_folder, local_folder) if p)
+
+
+async def ensure_folders(
+    remote: RemoteLibrary,
+    store: StateStore,
+    root_folder: str,
+    local_folders: Iterable[str],
+    retry: RetryPolicy,
+) -> dict[str, str | None]:
+    """Map "" and each of `local_folders` to a remote folder id (None: the library root)."""
+    known: dict[str, str | None] = {"": None, **store.folders()}
+
+    async def resolve(path: str) -> str | None:
+        if path in known:
+            return known[path]
+        parent_id = await resolve(parent_of(path))
+        name = name_of(path)
+        siblings = await call_with_retries(
+            retry, partial(remote.list_items, parent_id, folders=True)
+        )
+        match = _oldest_named(siblings, name)
+        if match is None:
+            match = await call_with_retries(retry, partial(remote.create_folder, name, parent_id))
+        store.set_folder(path, match.id)
+        known[path] = match.id
+        return match.id
+
+    ids: dict[str, str | None] = {"": await resolve(remote_path(root_folder, ""))}
+    for folder in local_folders:
+        ids[folder] = await resolve(remote_path(root_folder, folder))
+    return ids
+
+
+async def find_folder(remote: RemoteLibrary, path: str, retry: RetryPolicy) -> str | None:
+    """The id of an existing remote folder path, without creating anything; "" is the root."""
+    folder_id: str | None = None
+    for name in (p for p in path.split("/") if p):
+        siblings = await call_with_retries(
+            retry, partial(remote.list_items, folder_id, folders=True)
+        )
+        match = _oldest_named(siblings, name)
+        if match is None:
+            raise LookupError(path)
+        folder_id = match.id
+    return folder_id
+
+
+def _oldest_named(items: list[RemoteItem], name: str) -> RemoteItem | None:
+    same = [i for i in items if i.name == name]
+    return min(same, key=lambda i: (i.created_at or "", i.id)) if same else None

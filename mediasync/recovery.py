@@ -1,0 +1,101 @@
+"""Resolving intents left by a run that died mid-upload or mid-delete (DESIGN.md invariant 1).
+
+An upload intent is settled by listing its target folder: a copy with the intended name that
+appeared after the intent started and that the state does not know is adopted; any further such
+copies are duplicates from retries and are removed. A delete intent needs nothing: the plan
+sees the recorded file again and deletes it again, and a second delete of a gone file is fine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+
+from mediasync.errors import NotFoundError
+from mediasync.models import Action, ActionKind, Outcome, OutcomeKind, RemoteItem, StateEntry
+from mediasync.remote import RemoteLibrary
+from mediasync.retrying import RetryPolicy, call_with_retries
+from mediasync.state import Intent, StateStore
+
+# Local and server clocks differ; a copy created this long before the intent still counts.
+CLOCK_SKEW_S = 600.0
+
+
+async def resolve_intents(
+    remote: RemoteLibrary,
+    store: StateStore,
+    retry: RetryPolicy,
+    clock: Callable[[], float],
+) -> int:
+    """Settle every unfinished intent; return how many copies were adopted."""
+    intents = store.pending_intents()
+    if not intents:
+        return 0
+    listings: dict[str | None, list[RemoteItem]] = {}
+    adopted = 0
+    for intent in intents:
+        if intent.kind == "upload":
+            if intent.folder_id not in listings:
+                listings[intent.folder_id] = await call_with_retries(
+                    retry, partial(remote.list_items, intent.folder_id, folders=False)
+                )
+            listing = listings[intent.folder_id]
+            adopted += await _settle_upload(intent, listing, remote, store, retry, clock)
+        store.end_intent(intent.id)
+    return adopted
+
+
+async def _settle_upload(
+    intent: Intent,
+    listing: list[RemoteItem],
+    remote: RemoteLibrary,
+    store: StateStore,
+    retry: RetryPolicy,
+    clock: Callable[[], float],
+) -> int:
+    state = store.snapshot()
+    known = {e.remote_id for e in state.entries.values()} | {s.remote_id for s in state.stale}
+    copies = sorted(
+        (
+            item
+            for item in listing
+            if item.name == intent.name
+            and item.id not in known
+            and _created_after(item, intent.started_at - CLOCK_SKEW_S)
+        ),
+        key=lambda i: (i.created_at or "", i.id),
+    )
+    if not copies:
+        return 0
+    keep, extras = copies[0], copies[1:]
+    previous = state.entries.get(intent.path)
+    entry = StateEntry(
+        intent.path,
+        intent.size or 0,
+        intent.mtime_ns or 0,
+        None,
+        keep.id,
+        keep.url or "",
+        intent.folder_id,
+        clock(),
+    )
+    kind = ActionKind.REPLACE if previous else ActionKind.UPLOAD
+    stale_id = previous.remote_id if previous and previous.remote_id != keep.id else None
+    action = Action(kind, intent.path, previous=previous)
+    store.record(Outcome(OutcomeKind.UPLOADED, action, entry, stale_id=stale_id))
+    for extra in extras:
+        with contextlib.suppress(NotFoundError):
+            await call_with_retries(retry, partial(remote.delete, extra.id))
+    return 1
+
+
+def _created_after(item: RemoteItem, moment: float) -> bool:
+    if not item.created_at:
+        return True
+    try:
+        created = datetime.fromisoformat(item.created_at.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return True
+    return created >= moment

@@ -1,0 +1,52 @@
+"""The seam between mediasync and the Media Library: the `RemoteLibrary` protocol.
+
+`http.HttpLibrary` speaks the real API v2 to any base URL; `memory.MemoryLibrary` is its
+in-memory twin for fast tests. One contract suite (tests/test_remote_contract.py) runs on both.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from mediasync.models import RemoteItem, UploadResult
+
+
+class RemoteLibrary(Protocol):
+    async def check_access(self) -> None:
+        """Prove the token can read this location (one cheap request); raise AuthError if not."""
+
+    async def list_items(self, parent_id: str | None, *, folders: bool) -> list[RemoteItem]:
+        """Every live file (or folder) directly in `parent_id` (None: the library root)."""
+
+    async def create_folder(self, name: str, parent_id: str | None) -> RemoteItem:
+        """Create a folder and return it with its id."""
+
+    async def upload(
+        self, path: Path, size: int, name: str, parent_id: str | None, content_type: str
+    ) -> UploadResult:
+        """Send `size` bytes of the file at `path`, streamed; one call is one attempt."""
+
+    async def delete(self, remote_id: str) -> None:
+        """Delete one file or folder; raise NotFoundError when it is already gone."""
+
+    async def aclose(self) -> None:
+        """Release connections."""
+
+
+async def walk_tree(
+    remote: RemoteLibrary, parent_id: str | None = None, prefix: str = ""
+) -> list[tuple[str, RemoteItem]]:
+    """Every folder and file below `parent_id`, as (relative path, item), folders first."""
+    found: list[tuple[str, RemoteItem]] = []
+    for folder in sorted(await remote.list_items(parent_id, folders=True), key=_by_name):
+        path = f"{prefix}{folder.name}"
+        found.append((path, folder))
+        found.extend(await walk_tree(remote, folder.id, f"{path}/"))
+    for item in sorted(await remote.list_items(parent_id, folders=False), key=_by_name):
+        found.append((f"{prefix}{item.name}", item))
+    return found
+
+
+def _by_name(item: RemoteItem) -> tuple[str, str]:
+    return (item.name, item.id)

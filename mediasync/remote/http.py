@@ -1,0 +1,271 @@
+"""`HttpLibrary`: the Media Library API v2 over aiohttp.
+
+Sends exactly what the contract says (ghl-media-api.md §2): Bearer token, `Version` header,
+altType/altId where required, multipart uploads with text fields before the file part.
+Parses tolerantly: any 2xx, `_id`/`id`/`fileId`, HTML error pages, header names in any case.
+This module is the one boundary where aiohttp errors and HTTP statuses become mediasync errors.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp.helpers import content_disposition_header
+
+from mediasync.config import Secret
+from mediasync.errors import (
+    AuthError,
+    MediasyncError,
+    NotFoundError,
+    RateLimitedError,
+    RejectedError,
+    RetryableError,
+)
+from mediasync.models import RemoteItem, UploadResult
+from mediasync.remote.streaming import Digest, FileBody
+
+PAGE_SIZE = 100
+_TRANSIENT_401 = "command timed out"
+
+
+class HttpLibrary:
+    def __init__(
+        self,
+        base_url: str,
+        token: Secret,
+        location_id: str,
+        api_version: str = "2021-07-28",
+        timeout: float = 300.0,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self._location = location_id
+        self._headers = {
+            "Authorization": f"Bearer {token.value}",
+            "Version": api_version,
+            "Accept": "application/json",
+        }
+        self._session = session or aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=30)
+        )
+
+    async def aclose(self) -> None:
+        await self._session.close()
+
+    async def check_access(self) -> None:
+        await self._request("GET", "/medias/files", params=self._list_params(None, False, 0, 1))
+
+    async def list_items(self, parent_id: str | None, *, folders: bool) -> list[RemoteItem]:
+        items: dict[str, RemoteItem] = {}
+        offset = 0
+        previous_page: list[str] = []
+        while True:
+            body = await self._request(
+                "GET", "/medias/files", params=self._list_params(parent_id, folders, offset)
+            )
+            raw = body.get("files") if isinstance(body, dict) else body
+            page = [item for item in (raw if isinstance(raw, list) else []) if _is_live(item)]
+            ids = [_id_of(item) for item in page]
+            # A server that ignores offset would repeat the first page forever.
+            if ids and ids == previous_page:
+                break
+            for item in page:
+                parsed = _parse_item(item, folders)
+                # A server that drops parentId (ghl-media-api.md §9.1) must not make root
+                # items look as if they were inside the folder asked for.
+                if parsed is None or ("parentId" in item and parsed.parent_id != parent_id):
+                    continue
+                items.setdefault(parsed.id, parsed)
+            raw_count = len(raw) if isinstance(raw, list) else 0
+            if raw_count < PAGE_SIZE:
+                break
+            previous_page = ids
+            offset += raw_count
+        return list(items.values())
+
+    async def create_folder(self, name: str, parent_id: str | None) -> RemoteItem:
+        payload: dict[str, Any] = {"altId": self._location, "altType": "location", "name": name}
+        if parent_id:
+            payload["parentId"] = parent_id
+        body = await self._request("POST", "/medias/folder", json_body=payload)
+        folder_id = _id_of(body) if isinstance(body, dict) else ""
+        if not folder_id:
+            raise RetryableError("folder created but the answer carried no id", None)
+        return RemoteItem(folder_id, name, parent_id, is_folder=True)
+
+    async def upload(
+        self, path: Path, size: int, name: str, parent_id: str | None, content_type: str
+    ) -> UploadResult:
+        digest = Digest()
+        form = aiohttp.MultipartWriter("form-data")
+        _add_field(form, "name", name)
+        if parent_id:
+            _add_field(form, "parentId", parent_id)
+        _add_field(form, "hosted", "false")
+        part = FileBody(path, size, content_type, digest)
+        part.headers["Content-Disposition"] = content_disposition_header(
+            "form-data", quote_fields=False, name="file", filename=name
+        )
+        form.append_payload(part)
+        body = await self._request("POST", "/medias/upload-file", data=form)
+        if not isinstance(body, dict):
+            raise RetryableError("upload answered without a JSON object", None)
+        remote_id = _id_of(body)
+        url = body.get("url") or body.get("fileUrl") or ""
+        if not remote_id or not isinstance(url, str) or not url:
+            raise RetryableError("upload answered without a file id and url", None)
+        return UploadResult(remote_id, url, digest.hexdigest(), digest.size)
+
+    async def delete(self, remote_id: str) -> None:
+        await self._request(
+            "DELETE",
+            f"/medias/{remote_id}",
+            params={"altType": "location", "altId": self._location},
+        )
+
+    def _list_params(
+        self, parent_id: str | None, folders: bool, offset: int, limit: int = PAGE_SIZE
+    ) -> dict[str, str]:
+        params = {
+            "altType": "location",
+            "altId": self._location,
+            "sortBy": "createdAt",
+            "sortOrder": "asc",
+            "type": "folder" if folders else "file",
+            "offset": str(offset),
+            "limit": str(limit),
+        }
+        if parent_id:
+            params["parentId"] = parent_id
+        return params
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        json_body: dict[str, Any] | None = None,
+        data: aiohttp.MultipartWriter | None = None,
+    ) -> Any:
+        what = f"{method} {path}"
+        try:
+            async with self._session.request(
+                method,
+                f"{self._base}{path}",
+                params=params,
+                json=json_body,
+                data=data,
+                headers=self._headers,
+            ) as response:
+                text = await response.text(errors="replace")
+                status = response.status
+                headers = response.headers
+        except TimeoutError as exc:
+            raise RetryableError(f"{what}: timed out", None) from exc
+        except aiohttp.ClientError as exc:
+            raise RetryableError(f"{what}: connection failed ({type(exc).__name__})", None) from exc
+        body = _parse_json(text)
+        if 200 <= status < 300:
+            return body
+        raise _error_for(what, status, body, text, headers, self._location)
+
+
+def _error_for(
+    what: str, status: int, body: Any, text: str, headers: Any, location: str
+) -> MediasyncError:
+    message = _message_of(body, text)
+    detail = f"{what}: {status} {message}".rstrip()
+    if status == 429:
+        return RateLimitedError(detail, status, wait=_wait_of(headers))
+    if status == 401 and _TRANSIENT_401 in message.lower():
+        return RetryableError(detail, status)
+    if status == 401:
+        return AuthError(
+            f"the token was refused ({message}): check that the environment variable holds a "
+            "current Private Integration Token of this sub-account"
+        )
+    if status == 403:
+        return AuthError(
+            f"access denied ({message}): the token must belong to location {location} and "
+            "have the medias.readonly and medias.write scopes"
+        )
+    if status == 404:
+        return NotFoundError(detail, status)
+    if status >= 500 or status == 408:
+        return RetryableError(detail, status)
+    return RejectedError(detail, status)
+
+
+def _wait_of(headers: Any) -> float | None:
+    """Seconds to wait after a 429: Retry-After if the server ever sends it, else one interval."""
+    retry_after = headers.get("retry-after")
+    if retry_after is not None:
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            pass
+    interval = headers.get("x-ratelimit-interval-milliseconds")
+    try:
+        return float(interval) / 1000 if interval is not None else None
+    except ValueError:
+        return None
+
+
+def _parse_json(text: str) -> Any:
+    try:
+        return json.loads(text) if text.strip() else None
+    except ValueError:
+        return None
+
+
+def _message_of(body: Any, text: str) -> str:
+    if isinstance(body, dict):
+        message = body.get("message") or body.get("error") or body.get("msg")
+        if isinstance(message, list):
+            return "; ".join(str(m) for m in message)
+        if message:
+            return str(message)
+    plain = re.sub(r"<[^>]+>", " ", text)
+    return " ".join(plain.split())[:200]
+
+
+def _id_of(item: Any) -> str:
+    for key in ("_id", "id", "fileId"):
+        value = item.get(key) if isinstance(item, dict) else None
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _is_live(item: Any) -> bool:
+    if not isinstance(item, dict) or not _id_of(item):
+        return False
+    return item.get("deleted") is not True and item.get("status") not in ("trashed", "deleted")
+
+
+def _parse_item(item: dict[str, Any], folders: bool) -> RemoteItem | None:
+    kind = item.get("type")
+    is_folder = kind == "folder" if isinstance(kind, str) else folders
+    if is_folder != folders:
+        return None
+    parent = item.get("parentId")
+    url = item.get("url")
+    created = item.get("createdAt")
+    return RemoteItem(
+        id=_id_of(item),
+        name=str(item.get("name") or ""),
+        parent_id=parent if isinstance(parent, str) and parent else None,
+        is_folder=is_folder,
+        url=url if isinstance(url, str) else None,
+        created_at=created if isinstance(created, str) else None,
+    )
+
+
+def _add_field(form: aiohttp.MultipartWriter, name: str, value: str) -> None:
+    part = form.append(value, {"Content-Type": "text/plain; charset=utf-8"})
+    part.set_content_disposition("form-data", name=name)

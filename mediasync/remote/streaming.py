@@ -1,0 +1,75 @@
+"""Streaming a local file as an upload body: read in chunks with aiofiles, hashed as it goes.
+
+A new `FileBody` is built for every attempt, so a retry always rereads the file from disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiofiles
+from aiohttp.abc import AbstractStreamWriter
+from aiohttp.payload import Payload
+
+from mediasync.errors import LocalFileError
+
+CHUNK_BYTES = 256 * 1024
+
+
+class Digest:
+    """What was actually read from disk during one attempt."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self.size = 0
+
+    def update(self, chunk: bytes) -> None:
+        self._hash.update(chunk)
+        self.size += len(chunk)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+async def read_chunks(path: Path, size: int, digest: Digest) -> AsyncIterator[bytes]:
+    """Exactly `size` bytes of the file, in chunks; a file that shrank under us is an error."""
+    remaining = size
+    try:
+        async with aiofiles.open(path, "rb") as handle:
+            while remaining > 0:
+                chunk = await handle.read(min(CHUNK_BYTES, remaining))
+                if not chunk:
+                    raise LocalFileError(f"{path.name} shrank while it was being sent")
+                digest.update(chunk)
+                remaining -= len(chunk)
+                yield chunk
+    except OSError as exc:
+        raise LocalFileError(f"cannot read {path.name}: {exc.strerror}") from exc
+
+
+class FileBody(Payload):
+    """A multipart part whose bytes come from disk as the request is written, never all at once."""
+
+    def __init__(self, path: Path, size: int, content_type: str, digest: Digest) -> None:
+        super().__init__(path, content_type=content_type)
+        self._path = path
+        self._size = size
+        self._length = size
+        self._digest = digest
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        async for chunk in read_chunks(self._path, self._length, self._digest):
+            await writer.write(chunk)
+
+    async def write_with_length(
+        self, writer: AbstractStreamWriter, content_length: int | None
+    ) -> None:
+        await self.write(writer)
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        raise TypeError("a streamed file body cannot be decoded to text")
+
+    async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        raise TypeError("a streamed file body is never held in memory")

@@ -1,0 +1,280 @@
+"""The local record of what mediasync uploaded: SQLite in WAL mode, one row per file, committed
+per outcome, plus folder ids, upload/delete intents, stale remote copies, problems and the run lock.
+
+Tables (schema version 1):
+    meta(key, value)                      schema_version, location_id
+    files(path, size, mtime_ns, sha256, remote_id, url, folder_id, uploaded_at, remote_missing)
+    folders(path, remote_id)              local folder → remote folder id ("" = the root folder)
+    intents(id, kind, path, name, folder_id, size, mtime_ns, remote_id, started_at)
+    stale(remote_id, path, since)         old copies of replaced files still to delete
+    problems(path, kind, reason, at)      the last run's rejections and failures
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from mediasync.errors import LockHeldError, StateError
+from mediasync.models import Outcome, OutcomeKind, StaleCopy, StateEntry, SyncState
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT,
+    remote_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    folder_id TEXT,
+    uploaded_at REAL NOT NULL,
+    remote_missing INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS folders (path TEXT PRIMARY KEY, remote_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS intents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    path TEXT NOT NULL,
+    name TEXT NOT NULL,
+    folder_id TEXT,
+    size INTEGER,
+    mtime_ns INTEGER,
+    remote_id TEXT,
+    started_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stale (remote_id TEXT PRIMARY KEY, path TEXT NOT NULL, since REAL);
+CREATE TABLE IF NOT EXISTS problems (
+    path TEXT PRIMARY KEY, kind TEXT NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """An upload or delete that was started but whose outcome was never recorded."""
+
+    id: int
+    kind: str
+    path: str
+    name: str
+    folder_id: str | None
+    size: int | None
+    mtime_ns: int | None
+    remote_id: str | None
+    started_at: float
+
+
+class StateStore:
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path, location_id: str) -> StateStore:
+        """Open (creating if needed) the state for `location_id`; refuse another location's."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            version = _meta(conn, "schema_version")
+            if version is not None and int(version) > SCHEMA_VERSION:
+                raise StateError(
+                    f"state file {path} has schema {version}, newer than this mediasync "
+                    f"({SCHEMA_VERSION}): upgrade mediasync"
+                )
+            if version is None:
+                conn.executescript(_SCHEMA)
+            with _transaction(conn):
+                conn.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+                )
+                conn.execute("INSERT OR IGNORE INTO meta VALUES ('location_id', ?)", (location_id,))
+            owner = _meta(conn, "location_id")
+        except sqlite3.DatabaseError as exc:
+            raise StateError(
+                f"state file {path} is unreadable or corrupt ({exc}): move it aside and run "
+                "again; mediasync will then treat every file as new"
+            ) from exc
+        except OSError as exc:
+            raise StateError(f"cannot create state file {path}: {exc.strerror}") from exc
+        if owner != location_id:
+            conn.close()
+            raise StateError(
+                f"state file {path} belongs to location {owner}, not {location_id}: "
+                "use a separate [sync] state_file for each sub-account"
+            )
+        return cls(conn, path)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def snapshot(self) -> SyncState:
+        rows = self._conn.execute(
+            "SELECT path, size, mtime_ns, sha256, remote_id, url, folder_id, uploaded_at,"
+            " remote_missing FROM files ORDER BY path"
+        ).fetchall()
+        entries = [
+            StateEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8])) for r in rows
+        ]
+        stale = self._conn.execute("SELECT remote_id, path FROM stale ORDER BY remote_id")
+        return SyncState.of(entries, tuple(StaleCopy(r[0], r[1]) for r in stale))
+
+    def record(self, outcome: Outcome) -> None:
+        """Apply one worker outcome in its own transaction."""
+        action = outcome.action
+        with _transaction(self._conn):
+            if outcome.kind is OutcomeKind.UPLOADED:
+                assert outcome.entry is not None
+                self._put_entry(outcome.entry)
+                self._conn.execute("DELETE FROM problems WHERE path = ?", (action.path,))
+                if outcome.stale_id:
+                    self._conn.execute(
+                        "INSERT OR REPLACE INTO stale VALUES (?, ?, ?)",
+                        (outcome.stale_id, action.path, outcome.entry.uploaded_at),
+                    )
+            elif outcome.kind is OutcomeKind.UNCHANGED:
+                assert outcome.entry is not None
+                self._put_entry(outcome.entry)
+            elif outcome.kind is OutcomeKind.DELETED:
+                if action.stale_id is not None:
+                    self._conn.execute("DELETE FROM stale WHERE remote_id = ?", (action.stale_id,))
+                else:
+                    self._conn.execute("DELETE FROM files WHERE path = ?", (action.path,))
+                self._conn.execute("DELETE FROM problems WHERE path = ?", (action.path,))
+            else:
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO problems VALUES (?, ?, ?, strftime('%s','now'))",
+                    (action.path, outcome.kind.value, outcome.reason),
+                )
+
+    def record_problem(self, path: str, kind: str, reason: str) -> None:
+        with _transaction(self._conn):
+            self._conn.execute(
+                "INSERT OR REPLACE INTO problems VALUES (?, ?, ?, strftime('%s','now'))",
+                (path, kind, reason),
+            )
+
+    def clear_problems(self) -> None:
+        with _transaction(self._conn):
+            self._conn.execute("DELETE FROM problems")
+
+    def problems(self) -> list[tuple[str, str, str]]:
+        rows = self._conn.execute("SELECT path, kind, reason FROM problems ORDER BY path")
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def folders(self) -> dict[str, str]:
+        return dict(self._conn.execute("SELECT path, remote_id FROM folders").fetchall())
+
+    def set_folder(self, path: str, remote_id: str) -> None:
+        with _transaction(self._conn):
+            self._conn.execute("INSERT OR REPLACE INTO folders VALUES (?, ?)", (path, remote_id))
+
+    def begin_intent(
+        self,
+        kind: str,
+        path: str,
+        name: str,
+        folder_id: str | None,
+        started_at: float,
+        size: int | None = None,
+        mtime_ns: int | None = None,
+        remote_id: str | None = None,
+    ) -> int:
+        with _transaction(self._conn):
+            cursor = self._conn.execute(
+                "INSERT INTO intents (kind, path, name, folder_id, size, mtime_ns, remote_id,"
+                " started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (kind, path, name, folder_id, size, mtime_ns, remote_id, started_at),
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def end_intents(self, path: str) -> None:
+        with _transaction(self._conn):
+            self._conn.execute("DELETE FROM intents WHERE path = ?", (path,))
+
+    def end_intent(self, intent_id: int) -> None:
+        with _transaction(self._conn):
+            self._conn.execute("DELETE FROM intents WHERE id = ?", (intent_id,))
+
+    def pending_intents(self) -> list[Intent]:
+        rows = self._conn.execute(
+            "SELECT id, kind, path, name, folder_id, size, mtime_ns, remote_id, started_at"
+            " FROM intents ORDER BY id"
+        ).fetchall()
+        return [Intent(*row) for row in rows]
+
+    def _put_entry(self, e: StateEntry) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                e.path,
+                e.size,
+                e.mtime_ns,
+                e.sha256,
+                e.remote_id,
+                e.url,
+                e.folder_id,
+                e.uploaded_at,
+                int(e.remote_missing),
+            ),
+        )
+
+
+@contextlib.contextmanager
+def hold_lock(state_file: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock beside the state file for the whole run.
+
+    flock dies with the process, so a killed run never leaves a stale lock behind.
+    """
+    lock_path = state_file.with_name(state_file.name + ".lock")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle: IO[str] = open(lock_path, "a+")  # noqa: SIM115 - held for the whole run
+    except OSError as exc:
+        raise StateError(f"cannot create lock file {lock_path}: {exc.strerror}") from exc
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise LockHeldError(
+                f"another mediasync run holds {lock_path}: wait for it to finish"
+            ) from exc
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def _meta(conn: sqlite3.Connection, key: str) -> str | None:
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return None
+        raise
+    return None if row is None else str(row[0])
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

@@ -1,0 +1,188 @@
+"""One action in, one outcome out: re-stat, validate, then upload or delete with retries.
+
+Workers never write state and never raise for a single file's trouble: they return an Outcome.
+Only fatal errors (a refused token, say) escape, to stop the whole run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import aiofiles
+
+from mediasync.errors import (
+    LocalFileError,
+    MediasyncError,
+    NotFoundError,
+    RemoteError,
+    is_fatal,
+)
+from mediasync.models import (
+    Action,
+    ActionKind,
+    LocalFile,
+    Outcome,
+    OutcomeKind,
+    StateEntry,
+    UploadResult,
+    name_of,
+    parent_of,
+)
+from mediasync.remote import RemoteLibrary
+from mediasync.retrying import RetryPolicy, call_with_retries
+from mediasync.rules import SNIFF_BYTES, check_name_and_size, judge_content
+from mediasync.scan import restat
+
+# How many times a file that changes while it is being sent is sent again before giving up.
+CONTENT_ROUNDS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerContext:
+    root: Path
+    remote: RemoteLibrary
+    retry: RetryPolicy
+    folder_ids: Mapping[str, str | None]
+    max_file_bytes: int
+    max_video_bytes: int
+    clock: Callable[[], float]
+
+
+async def perform(action: Action, ctx: WorkerContext) -> Outcome:
+    try:
+        if action.kind in (ActionKind.UPLOAD, ActionKind.REPLACE):
+            return await _upload(action, ctx)
+        return await _delete(action, ctx)
+    except MediasyncError as exc:
+        if is_fatal(exc):
+            raise
+        kind = OutcomeKind.FAILED
+        return Outcome(kind, action, reason=_one_line(exc))
+
+
+async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
+    current = await asyncio.to_thread(restat, ctx.root, action.path)
+    if current is None:
+        return Outcome(OutcomeKind.REJECTED, action, reason="vanished before it could be sent")
+    reason = check_name_and_size(action.path, current.size, ctx.max_file_bytes, ctx.max_video_bytes)
+    if reason is not None:
+        return Outcome(OutcomeKind.REJECTED, action, reason=reason)
+    verdict = judge_content(action.path, await _read_head(ctx.root / action.path))
+    if verdict.content_type is None:
+        return Outcome(OutcomeKind.REJECTED, action, reason=verdict.reason)
+
+    previous = action.previous
+    if previous is not None and previous.sha256 is not None:
+        digest = await _hash_file(ctx.root / action.path)
+        if digest == previous.sha256:
+            touched = StateEntry(
+                action.path,
+                current.size,
+                current.mtime_ns,
+                digest,
+                previous.remote_id,
+                previous.url,
+                previous.folder_id,
+                previous.uploaded_at,
+            )
+            return Outcome(OutcomeKind.UNCHANGED, action, entry=touched)
+
+    folder_id = ctx.folder_ids[parent_of(action.path)]
+    sent = await _send_stable(action, ctx, folder_id, verdict.content_type)
+    if sent is None:
+        return Outcome(OutcomeKind.FAILED, action, reason="kept changing while it was being sent")
+    stat, result = sent
+    entry = StateEntry(
+        action.path,
+        stat.size,
+        stat.mtime_ns,
+        result.sha256,
+        result.remote_id,
+        result.url,
+        folder_id,
+        ctx.clock(),
+    )
+    stale_id = None
+    if previous is not None:
+        # The new copy is live before the old one goes, so a hosted copy always exists.
+        try:
+            await _delete_remote(previous.remote_id, ctx)
+        except RemoteError as exc:
+            if is_fatal(exc):
+                raise
+            stale_id = previous.remote_id
+    return Outcome(
+        OutcomeKind.UPLOADED, action, entry=entry, stale_id=stale_id, reason=verdict.note
+    )
+
+
+async def _send_stable(
+    action: Action, ctx: WorkerContext, folder_id: str | None, content_type: str
+) -> tuple[LocalFile, UploadResult] | None:
+    """Upload until the bytes sent are the file as it stood before and after sending."""
+    for _ in range(CONTENT_ROUNDS):
+        before = await asyncio.to_thread(restat, ctx.root, action.path)
+        if before is None:
+            raise LocalFileError("vanished while it was being sent")
+        result = await _upload_with_retries(action, ctx, before, folder_id, content_type)
+        after = await asyncio.to_thread(restat, ctx.root, action.path)
+        if after == before and result.size == before.size:
+            return before, result
+        # The copy we just made holds a mix of old and new bytes: ours to remove.
+        try:
+            await _delete_remote(result.remote_id, ctx)
+        except RemoteError as exc:
+            if is_fatal(exc):
+                raise
+    return None
+
+
+async def _upload_with_retries(
+    action: Action, ctx: WorkerContext, stat: LocalFile, folder_id: str | None, content_type: str
+) -> UploadResult:
+    path, name = ctx.root / action.path, name_of(action.path)
+    send = partial(ctx.remote.upload, path, stat.size, name, folder_id, content_type)
+    return await call_with_retries(ctx.retry, send)
+
+
+async def _delete(action: Action, ctx: WorkerContext) -> Outcome:
+    remote_id = action.stale_id or (action.previous.remote_id if action.previous else None)
+    assert remote_id is not None
+    await _delete_remote(remote_id, ctx)
+    return Outcome(OutcomeKind.DELETED, action)
+
+
+async def _delete_remote(remote_id: str, ctx: WorkerContext) -> None:
+    """Delete with retries; a copy that is already gone counts as deleted."""
+    try:
+        await call_with_retries(ctx.retry, partial(ctx.remote.delete, remote_id))
+    except NotFoundError:
+        return
+
+
+async def _read_head(path: Path) -> bytes:
+    try:
+        async with aiofiles.open(path, "rb") as handle:
+            return await handle.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise LocalFileError(f"cannot read: {exc.strerror}") from exc
+
+
+async def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        async with aiofiles.open(path, "rb") as handle:
+            while chunk := await handle.read(1024 * 1024):
+                digest.update(chunk)
+    except OSError as exc:
+        raise LocalFileError(f"cannot read: {exc.strerror}") from exc
+    return digest.hexdigest()
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -1,0 +1,71 @@
+"""A run killed after an intent was committed: the next run adopts the copy, never duplicates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mediasync.engine import run_sync
+from mediasync.errors import RetryableError
+from mediasync.remote.memory import MemoryLibrary
+from mediasync.state import StateStore
+from tests.helpers import example_files, png_bytes
+from tests.test_engine import Sleeps, options
+
+
+async def killed_mid_upload(media: Path, copies: int) -> tuple[MemoryLibrary, StateStore]:
+    """The state a run leaves when killed after the remote stored `copies` of images/new.png
+    (one per attempt) but before the outcome was recorded."""
+    store = StateStore.open(media / ".mediasync" / "state.db", "loc")
+    remote = MemoryLibrary()
+    await run_sync(options(media, Sleeps()), remote, store)
+    folder = store.folders()["mediasync/images"]
+    (media / "images/new.png").write_bytes(PNG)
+    store.begin_intent(
+        "upload", "images/new.png", "new.png", folder, 1_700_000_000.0, size=len(PNG), mtime_ns=7
+    )
+    for _ in range(copies):
+        remote.add_foreign("new.png", PNG, folder)
+    return remote, store
+
+
+PNG = png_bytes()
+
+
+def named(remote: MemoryLibrary, name: str) -> int:
+    return sum(1 for s in remote.files() if s.item.name == name)
+
+
+async def test_unfinished_upload_is_adopted_not_repeated(media: Path) -> None:
+    remote, store = await killed_mid_upload(media, copies=1)
+    report = await run_sync(options(media, Sleeps()), remote, store)
+    assert report.adopted == 1
+    assert store.pending_intents() == []
+    assert named(remote, "new.png") == 1
+    adopted = store.snapshot().entries["images/new.png"]
+    assert remote.items[adopted.remote_id].content == PNG
+    assert len(remote.files()) == len(example_files()) + 1
+
+
+async def test_duplicates_from_retries_are_removed(media: Path) -> None:
+    remote, store = await killed_mid_upload(media, copies=3)
+    report = await run_sync(options(media, Sleeps()), remote, store)
+    assert report.adopted == 1
+    assert named(remote, "new.png") == 1
+
+
+async def test_intent_with_nothing_remote_uploads_once(media: Path) -> None:
+    remote, store = await killed_mid_upload(media, copies=0)
+    report = await run_sync(options(media, Sleeps()), remote, store)
+    assert report.adopted == 0
+    assert store.pending_intents() == []
+    assert named(remote, "new.png") == 1
+
+
+async def test_recovery_retries_a_failed_listing(media: Path) -> None:
+    remote, store = await killed_mid_upload(media, copies=1)
+    remote.fail_next("list_items", RetryableError("503 Service Unavailable", 503))
+    sleeps = Sleeps()
+    report = await run_sync(options(media, sleeps), remote, store)
+    assert report.adopted == 1
+    assert len(sleeps.waits) == 1
+    assert named(remote, "new.png") == 1

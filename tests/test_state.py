@@ -1,0 +1,91 @@
+"""The SQLite state store: real files on disk, per-outcome commits, refusals that protect data."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from mediasync.errors import LockHeldError, StateError
+from mediasync.models import Action, ActionKind, Outcome, OutcomeKind, StateEntry
+from mediasync.state import SCHEMA_VERSION, StateStore, hold_lock
+
+
+def entry(path: str, remote_id: str = "r1") -> StateEntry:
+    return StateEntry(path, 3, 4, "h", remote_id, f"https://x/{remote_id}", "f1", 5.0)
+
+
+def test_outcomes_are_committed_and_survive_reopening(tmp_path: Path) -> None:
+    db = tmp_path / "s" / "state.db"
+    store = StateStore.open(db, "loc")
+    upload = Action(ActionKind.UPLOAD, "a/b.png")
+    store.record(Outcome(OutcomeKind.UPLOADED, upload, entry("a/b.png")))
+    store.record(Outcome(OutcomeKind.UPLOADED, Action(ActionKind.UPLOAD, "c.png"), entry("c.png", "r2")))
+    store.record(Outcome(OutcomeKind.DELETED, Action(ActionKind.DELETE, "c.png")))
+    store.close()
+    # A second connection, as another process would see it: everything is already on disk.
+    reopened = StateStore.open(db, "loc")
+    assert dict(reopened.snapshot().entries) == {"a/b.png": entry("a/b.png")}
+    assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_failed_replace_delete_leaves_a_stale_copy_to_retry(tmp_path: Path) -> None:
+    store = StateStore.open(tmp_path / "state.db", "loc")
+    replace = Action(ActionKind.REPLACE, "a.png")
+    store.record(Outcome(OutcomeKind.UPLOADED, replace, entry("a.png", "new"), stale_id="old"))
+    assert [s.remote_id for s in store.snapshot().stale] == ["old"]
+    store.record(Outcome(OutcomeKind.DELETED, Action(ActionKind.DELETE_STALE, "a.png", stale_id="old")))
+    assert store.snapshot().stale == ()
+    assert "a.png" in store.snapshot().entries
+
+
+def test_problems_hold_one_line_reasons(tmp_path: Path) -> None:
+    store = StateStore.open(tmp_path / "state.db", "loc")
+    store.record(Outcome(OutcomeKind.REJECTED, Action(ActionKind.UPLOAD, "x.png"), reason="empty file"))
+    assert store.problems() == [("x.png", "rejected", "empty file")]
+    store.clear_problems()
+    assert store.problems() == []
+
+
+def test_corrupt_state_is_fatal_with_a_fix(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    db.write_bytes(b"this is not a database, just some bytes" * 100)
+    with pytest.raises(StateError, match="move it aside"):
+        StateStore.open(db, "loc")
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    StateStore.open(db, "loc").close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION + 1,))
+    with pytest.raises(StateError, match="upgrade mediasync"):
+        StateStore.open(db, "loc")
+
+
+def test_state_of_another_location_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    StateStore.open(db, "loc-a").close()
+    with pytest.raises(StateError, match="belongs to location loc-a"):
+        StateStore.open(db, "loc-b")
+
+
+def test_intents_round_trip(tmp_path: Path) -> None:
+    store = StateStore.open(tmp_path / "state.db", "loc")
+    first = store.begin_intent("upload", "a.png", "a.png", "f", 10.0, size=3, mtime_ns=4)
+    store.begin_intent("delete", "b.png", "b.png", None, 11.0, remote_id="r9")
+    assert [(i.kind, i.path) for i in store.pending_intents()] == [("upload", "a.png"), ("delete", "b.png")]
+    store.end_intent(first)
+    store.end_intents("b.png")
+    assert store.pending_intents() == []
+
+
+def test_second_run_cannot_take_the_lock(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    with hold_lock(db):
+        with pytest.raises(LockHeldError, match="another mediasync run"):
+            with hold_lock(db):
+                pass
+    with hold_lock(db):
+        pass
