@@ -1,0 +1,221 @@
+"""The `mediasync` command: the one composition root. It reads the config, picks concrete
+parts (HTTP remote, SQLite state), runs the engine under asyncio and turns results and errors
+into the documented exit codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from mediasync import __version__
+from mediasync.config import Secret, Settings, find_config, load_settings, read_token
+from mediasync.engine import SyncOptions, SyncReport, make_plan, run_sync
+from mediasync.errors import MediasyncError, RootError
+from mediasync.folders import find_folder
+from mediasync.manifest import render_manifest
+from mediasync.models import SyncState
+from mediasync.plan import Policy
+from mediasync.remote import walk_tree
+from mediasync.remote.http import HttpLibrary
+from mediasync.report import (
+    EXIT_OK,
+    exit_code_for,
+    exit_code_for_plan,
+    print_outcome,
+    print_plan,
+    print_summary,
+)
+from mediasync.retrying import RetryPolicy
+from mediasync.state import StateStore, hold_lock
+
+CONFIG_HELP = "Config file (default: $MEDIASYNC_CONFIG or ./mediasync.toml)."
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _errors() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mediasync")
+def main() -> None:
+    """Keep a local folder in one-way sync with a GoHighLevel Media Library."""
+
+
+@main.command()
+@click.option("-c", "--config", "config_file", metavar="FILE", help=CONFIG_HELP)
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.option("--force", is_flag=True, help="Allow deletes beyond [sync] max_delete.")
+def sync(config_file: str | None, dry_run: bool, force: bool) -> None:
+    """Upload new and changed files, delete remote copies of removed ones."""
+    sys.exit(_guarded(lambda: _sync(_settings(config_file), dry_run, force)))
+
+
+@main.command("ls")
+@click.option("-c", "--config", "config_file", metavar="FILE", help=CONFIG_HELP)
+@click.option("--all", "whole", is_flag=True, help="The whole library, not just the root folder.")
+def list_remote(config_file: str | None, whole: bool) -> None:
+    """Show the remote folder tree with each file's hosted URL."""
+    sys.exit(_guarded(lambda: _ls(_settings(config_file), whole)))
+
+
+@main.command()
+@click.option("-c", "--config", "config_file", metavar="FILE", help=CONFIG_HELP)
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True
+)
+def manifest(config_file: str | None, fmt: str) -> None:
+    """Print path, url, id, size and upload time of every synced file."""
+    sys.exit(_guarded(lambda: _manifest(_settings(config_file), fmt)))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8787, show_default=True, type=int)
+@click.option("--token", default=None, help="Token to accept (default: sandbox-token).")
+@click.option("--location-id", default=None, help="Location id to serve.")
+@click.option(
+    "--data",
+    "data_dir",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="Keep the library in this folder across restarts (default: in memory).",
+)
+@click.option("--trial", is_flag=True, help="Trial-account limits: 25 requests/10 s, 10,000/day.")
+def sandbox(
+    host: str,
+    port: int,
+    token: str | None,
+    location_id: str | None,
+    data_dir: Path | None,
+    trial: bool,
+) -> None:
+    """Run a local emulator of the Media Library API, for trying mediasync safely."""
+    from mediasync.sandbox import serve
+    from mediasync.sandbox.server import config_from_options
+
+    serve(config_from_options(token, location_id, data_dir, trial), host=host, port=port)
+
+
+def _guarded(run: Callable[[], int]) -> int:
+    try:
+        return run()
+    except MediasyncError as exc:
+        _errors().print(f"[red]error:[/] {escape(str(exc))}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _errors().print("interrupted")
+        return 130
+
+
+def _settings(config_file: str | None) -> Settings:
+    return load_settings(find_config(config_file))
+
+
+def _sync(settings: Settings, dry_run: bool, force: bool) -> int:
+    console = _console()
+    if not settings.local_path.is_dir():
+        raise RootError(
+            f"the local folder {settings.local_path} does not exist: create it, mount it, "
+            "or fix [local] path"
+        )
+    options = SyncOptions(
+        root=settings.local_path,
+        root_folder=settings.root_folder,
+        ignore=settings.ignore,
+        state_dir=settings.state_file.parent,
+        concurrency=settings.concurrency,
+        policy=Policy(
+            delete=settings.delete,
+            max_delete=settings.max_delete,
+            force=force,
+            max_file_bytes=settings.max_file_bytes,
+            max_video_bytes=settings.max_video_bytes,
+        ),
+        retry=RetryPolicy(attempts=settings.retry_attempts, max_wait=settings.retry_max_wait),
+        clock=time.time,
+    )
+    token = None if dry_run else read_token(settings)
+    with hold_lock(settings.state_file):
+        store = StateStore.open(settings.state_file, settings.location_id)
+        try:
+            if token is None:
+                plan = make_plan(options, store)
+                if plan.fatal:
+                    raise RootError(plan.fatal)
+                print_plan(console, plan)
+                return exit_code_for_plan(plan)
+            report = asyncio.run(_sync_remote(settings, token, options, store, console))
+        finally:
+            store.close()
+    print_summary(console, report)
+    return exit_code_for(report)
+
+
+async def _sync_remote(
+    settings: Settings, token: Secret, options: SyncOptions, store: StateStore, console: Console
+) -> SyncReport:
+    remote = _http(settings, token)
+    try:
+        await remote.check_access()
+        return await run_sync(options, remote, store, lambda o: print_outcome(console, o))
+    finally:
+        await remote.aclose()
+
+
+def _ls(settings: Settings, whole: bool) -> int:
+    console = _console()
+    token = read_token(settings)
+
+    async def walk() -> None:
+        remote = _http(settings, token)
+        retry = RetryPolicy(attempts=settings.retry_attempts, max_wait=settings.retry_max_wait)
+        try:
+            start = "" if whole else settings.root_folder
+            try:
+                folder_id = await find_folder(remote, start, retry)
+            except LookupError:
+                console.print(f"{escape(start)}/ does not exist yet: run mediasync sync")
+                return
+            console.print(f"{escape(start or '(library root)')}/")
+            for path, item in await walk_tree(remote, folder_id):
+                indent = "  " * (path.count("/") + 1)
+                if item.is_folder:
+                    console.print(f"{indent}{escape(item.name)}/")
+                else:
+                    console.print(f"{indent}{escape(item.name)}  {escape(item.url or '')}")
+        finally:
+            await remote.aclose()
+
+    asyncio.run(walk())
+    return EXIT_OK
+
+
+def _manifest(settings: Settings, fmt: str) -> int:
+    if not settings.state_file.exists():
+        _errors().print("nothing synced yet: run mediasync sync first")
+        click.echo(render_manifest(SyncState(), fmt), nl=False)
+        return EXIT_OK
+    store = StateStore.open(settings.state_file, settings.location_id)
+    try:
+        click.echo(render_manifest(store.snapshot(), fmt), nl=False)
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def _http(settings: Settings, token: Secret) -> HttpLibrary:
+    return HttpLibrary(
+        settings.base_url, token, settings.location_id, settings.api_version, settings.timeout
+    )

@@ -1,0 +1,90 @@
+"""How a sync pass reads on the terminal: one line per file, one summary line, and exit codes."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+
+from mediasync.engine import SyncReport
+from mediasync.models import ActionKind, Outcome, OutcomeKind, Plan
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_FATAL = 3
+EXIT_DELETE_GUARD = 4
+EXIT_LOCKED = 5
+
+_VERBS = {
+    (OutcomeKind.UPLOADED, ActionKind.UPLOAD): "uploaded",
+    (OutcomeKind.UPLOADED, ActionKind.REPLACE): "replaced",
+    (OutcomeKind.DELETED, ActionKind.DELETE): "deleted",
+    (OutcomeKind.DELETED, ActionKind.DELETE_STALE): "removed old copy of",
+}
+
+
+def print_outcome(console: Console, outcome: Outcome) -> None:
+    path = escape(outcome.path)
+    if outcome.kind is OutcomeKind.UPLOADED:
+        verb = _VERBS[(outcome.kind, outcome.action.kind)]
+        url = outcome.entry.url if outcome.entry else ""
+        note = f"  ({escape(outcome.reason)})" if outcome.reason else ""
+        console.print(f"[green]{verb}[/] {path} → {escape(url)}{note}")
+    elif outcome.kind is OutcomeKind.DELETED:
+        console.print(f"[yellow]{_VERBS[(outcome.kind, outcome.action.kind)]}[/] {path}")
+    elif outcome.kind is OutcomeKind.UNCHANGED:
+        console.print(f"[dim]unchanged[/] {path} (only its timestamp moved)")
+    elif outcome.kind is OutcomeKind.REJECTED:
+        console.print(f"[magenta]rejected[/] {path}: {escape(outcome.reason)}")
+    else:
+        console.print(f"[red]failed[/] {path}: {escape(outcome.reason)}")
+
+
+def print_plan(console: Console, plan: Plan) -> None:
+    for action in plan.uploads:
+        verb = "would upload" if action.kind is ActionKind.UPLOAD else "would replace"
+        console.print(f"{verb} {escape(action.path)}")
+    for rejection in plan.rejections:
+        console.print(f"would reject {escape(rejection.path)}: {escape(rejection.reason)}")
+    for action in plan.deletes:
+        if plan.delete_blocked and action.kind is ActionKind.DELETE:
+            continue
+        what = "old copy of " if action.kind is ActionKind.DELETE_STALE else ""
+        console.print(f"would delete {what}{escape(action.path)}")
+    if plan.delete_blocked:
+        console.print(f"[red]delete guard:[/] {escape(plan.delete_blocked)}")
+    console.print(
+        f"dry run: {len(plan.uploads)} to send, {len(plan.deletes)} to delete, "
+        f"{len(plan.rejections)} rejected, {plan.unchanged} unchanged; nothing was changed"
+    )
+
+
+def print_summary(console: Console, report: SyncReport) -> None:
+    for rejection in report.plan.rejections:
+        console.print(f"[magenta]rejected[/] {escape(rejection.path)}: {escape(rejection.reason)}")
+    if report.deletes_skipped:
+        console.print(f"[red]deletes not done:[/] {escape(report.deletes_skipped)}")
+    uploaded = report.count(OutcomeKind.UPLOADED, ActionKind.UPLOAD)
+    replaced = report.count(OutcomeKind.UPLOADED, ActionKind.REPLACE)
+    deleted = report.count(OutcomeKind.DELETED, ActionKind.DELETE)
+    rejected = report.count(OutcomeKind.REJECTED) + len(report.plan.rejections)
+    unchanged = report.plan.unchanged + report.count(OutcomeKind.UNCHANGED)
+    adopted = f", {report.adopted} recovered" if report.adopted else ""
+    console.print(
+        f"sync: {uploaded} uploaded, {replaced} replaced, {deleted} deleted, "
+        f"{unchanged} unchanged, {rejected} rejected, {report.failed} failed{adopted}"
+    )
+
+
+def exit_code_for(report: SyncReport) -> int:
+    if report.failed:
+        return EXIT_FAILED
+    if report.plan.delete_blocked:
+        return EXIT_DELETE_GUARD
+    return EXIT_OK
+
+
+def exit_code_for_plan(plan: Plan) -> int:
+    if plan.fatal:
+        return EXIT_FATAL
+    return EXIT_DELETE_GUARD if plan.delete_blocked else EXIT_OK
