@@ -1,0 +1,38 @@
+"""Assembly of the sandbox web application: state, middlewares and the route table."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mediasync.sandbox import admin_routes, hosted_routes, media_routes, upload
+from mediasync.sandbox.config import SandboxConfig
+from mediasync.sandbox.context import CONFIG, LIBRARY, RATE_LIMITER
+from mediasync.sandbox.library import Library
+from mediasync.sandbox.middleware import MIDDLEWARES
+from mediasync.sandbox.ratelimit import RateLimiter
+
+
+def create_app(config: SandboxConfig | None = None) -> web.Application:
+    config = config or SandboxConfig()
+    app = web.Application(middlewares=MIDDLEWARES)
+    app[CONFIG] = config
+    app[LIBRARY] = Library(config.location_id, config.clock, config.data_dir)
+    app[RATE_LIMITER] = RateLimiter(
+        max_requests=config.rate_max,
+        interval_ms=config.rate_interval_ms,
+        daily_limit=config.daily_limit,
+        clock=config.clock,
+    )
+    # Fixed paths first: aiohttp tries resources in order and /medias/{id} would
+    # otherwise swallow /medias/folder and friends.
+    app.router.add_get("/medias/files", media_routes.list_files)
+    app.router.add_post("/medias/upload-file", upload.upload_file)
+    app.router.add_post("/medias/folder", media_routes.create_folder)
+    app.router.add_put("/medias/update-files", media_routes.bulk_update)
+    app.router.add_put("/medias/delete-files", media_routes.bulk_delete)
+    app.router.add_post("/medias/{id}", media_routes.update_one)
+    app.router.add_delete("/medias/{id}", media_routes.delete_one)
+    app.router.add_get(hosted_routes.HOSTED_ROUTE, hosted_routes.serve_hosted)
+    app.router.add_get("/_sandbox/stats", admin_routes.get_stats)
+    app.router.add_post("/_sandbox/reset", admin_routes.reset)
+    return app
