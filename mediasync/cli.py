@@ -9,7 +9,6 @@ import asyncio
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import click
 from rich.console import Console
@@ -80,32 +79,20 @@ def manifest(config_file: str | None, fmt: str) -> None:
     sys.exit(_guarded(lambda: _manifest(_settings(config_file), fmt)))
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8787, show_default=True, type=int)
-@click.option("--token", default=None, help="Token to accept (default: sandbox-token).")
-@click.option("--location-id", default=None, help="Location id to serve.")
-@click.option(
-    "--data",
-    "data_dir",
-    default=None,
-    type=click.Path(path_type=Path),
-    help="Keep the library in this folder across restarts (default: in memory).",
+@main.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
 )
-@click.option("--trial", is_flag=True, help="Trial-account limits: 25 requests/10 s, 10,000/day.")
-def sandbox(
-    host: str,
-    port: int,
-    token: str | None,
-    location_id: str | None,
-    data_dir: Path | None,
-    trial: bool,
-) -> None:
-    """Run a local emulator of the Media Library API, for trying mediasync safely."""
-    from mediasync.sandbox import serve
-    from mediasync.sandbox.server import config_from_options
+@click.pass_context
+def sandbox(ctx: click.Context) -> None:
+    """Run a local emulator of the Media Library API, for trying mediasync safely.
 
-    serve(config_from_options(token, location_id, data_dir, trial), host=host, port=port)
+    Options (see `mediasync sandbox --help`): --host, --port, --token, --location-id,
+    --data DIR, --trial and the fault and limit switches.
+    """
+    from mediasync.sandbox.cli import main as sandbox_main
+
+    sys.exit(sandbox_main(list(ctx.args)))
 
 
 def _guarded(run: Callable[[], int]) -> int:

@@ -16,7 +16,11 @@ def png_bytes(width: int = 4, height: int = 4) -> bytes:
         body = kind + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
-    rows = (b"\x00" + bytes([(x * 40) % 256, (y * 40) % 256, 128]) * width for y in range(height) for x in [y])
+    rows = (
+        b"\x00" + bytes([(x * 40) % 256, (y * 40) % 256, 128]) * width
+        for y in range(height)
+        for x in [y]
+    )
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"

@@ -57,7 +57,10 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
         (minimal(remote={"location_id": "has space"}), r"location_id 'has space' is not"),
         (minimal(remote={"token_env": "pit-1234-abcd"}), r"never put the token itself"),
         (minimal(remote={"base_url": "services.example"}), r"must start with https://"),
-        (minimal(sync={"concurency": 2}), r"unknown key \[sync\] concurency: did you mean concurrency"),
+        (
+            minimal(sync={"concurency": 2}),
+            r"unknown key \[sync\] concurency: did you mean concurrency",
+        ),
         (minimal(sync={"concurrency": 0}), r"\[sync\] concurrency must be a whole number"),
         (minimal(sync={"max_delete": "lots"}), r"\[sync\] max_delete 'lots' is not valid"),
         (minimal(sync={"delete": "yes"}), r"\[sync\] delete must be true or false"),
@@ -67,7 +70,7 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
 )
 def test_errors_name_the_key(raw: dict[str, object], message: str, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=message):
-        settings_from_mapping(raw, tmp_path)  # type: ignore[arg-type]
+        settings_from_mapping(raw, tmp_path)
 
 
 @pytest.mark.parametrize(

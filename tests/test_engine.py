@@ -10,7 +10,7 @@ import pytest
 from mediasync.config import MaxDelete
 from mediasync.engine import SyncOptions, SyncReport, run_sync
 from mediasync.errors import AuthError, RetryableError, RootError
-from mediasync.models import ActionKind, OutcomeKind
+from mediasync.models import ActionKind, OutcomeKind, UploadResult
 from mediasync.plan import Policy
 from mediasync.remote.memory import MemoryLibrary
 from mediasync.retrying import RetryPolicy
@@ -44,7 +44,9 @@ def store(media: Path) -> StateStore:
     return StateStore.open(media / ".mediasync" / "state.db", "loc1")
 
 
-async def sync(media: Path, remote: MemoryLibrary, store: StateStore, **policy: object) -> SyncReport:
+async def sync(
+    media: Path, remote: MemoryLibrary, store: StateStore, **policy: object
+) -> SyncReport:
     return await run_sync(options(media, Sleeps(), **policy), remote, store)
 
 
@@ -221,8 +223,10 @@ async def test_file_changing_during_send_is_sent_again(media: Path, store: State
     class Changing(MemoryLibrary):
         rounds = 0
 
-        async def upload(self, path: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def,override]
-            result = await super().upload(path, *args, **kwargs)  # type: ignore[arg-type]
+        async def upload(
+            self, path: Path, size: int, name: str, parent_id: str | None, content_type: str
+        ) -> UploadResult:
+            result = await super().upload(path, size, name, parent_id, content_type)
             if path == target and self.rounds == 0:
                 self.rounds += 1
                 target.write_bytes(png_bytes(16, 16))

@@ -161,7 +161,9 @@ CASES = [
 
 
 @pytest.mark.parametrize("repeat", [1, 2])
-@pytest.mark.parametrize(("title", "snapshot", "recorded", "policy", "expected"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("title", "snapshot", "recorded", "policy", "expected"), CASES, ids=[c[0] for c in CASES]
+)
 def test_plan_table(
     title: str,
     snapshot: LocalSnapshot,
@@ -182,7 +184,9 @@ def test_plan_is_deterministic_whatever_the_input_order() -> None:
 
 
 def test_folders_needed_come_parents_first() -> None:
-    result = plan(local(("a/b/c.png", 1, 1), ("d/e.png", 1, 1), ("top.png", 1, 1)), state(), Policy())
+    result = plan(
+        local(("a/b/c.png", 1, 1), ("d/e.png", 1, 1), ("top.png", 1, 1)), state(), Policy()
+    )
     assert result.folders == ("a", "d", "a/b")
 
 

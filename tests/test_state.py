@@ -21,7 +21,9 @@ def test_outcomes_are_committed_and_survive_reopening(tmp_path: Path) -> None:
     store = StateStore.open(db, "loc")
     upload = Action(ActionKind.UPLOAD, "a/b.png")
     store.record(Outcome(OutcomeKind.UPLOADED, upload, entry("a/b.png")))
-    store.record(Outcome(OutcomeKind.UPLOADED, Action(ActionKind.UPLOAD, "c.png"), entry("c.png", "r2")))
+    store.record(
+        Outcome(OutcomeKind.UPLOADED, Action(ActionKind.UPLOAD, "c.png"), entry("c.png", "r2"))
+    )
     store.record(Outcome(OutcomeKind.DELETED, Action(ActionKind.DELETE, "c.png")))
     store.close()
     # A second connection, as another process would see it: everything is already on disk.
@@ -35,14 +37,18 @@ def test_failed_replace_delete_leaves_a_stale_copy_to_retry(tmp_path: Path) -> N
     replace = Action(ActionKind.REPLACE, "a.png")
     store.record(Outcome(OutcomeKind.UPLOADED, replace, entry("a.png", "new"), stale_id="old"))
     assert [s.remote_id for s in store.snapshot().stale] == ["old"]
-    store.record(Outcome(OutcomeKind.DELETED, Action(ActionKind.DELETE_STALE, "a.png", stale_id="old")))
+    store.record(
+        Outcome(OutcomeKind.DELETED, Action(ActionKind.DELETE_STALE, "a.png", stale_id="old"))
+    )
     assert store.snapshot().stale == ()
     assert "a.png" in store.snapshot().entries
 
 
 def test_problems_hold_one_line_reasons(tmp_path: Path) -> None:
     store = StateStore.open(tmp_path / "state.db", "loc")
-    store.record(Outcome(OutcomeKind.REJECTED, Action(ActionKind.UPLOAD, "x.png"), reason="empty file"))
+    store.record(
+        Outcome(OutcomeKind.REJECTED, Action(ActionKind.UPLOAD, "x.png"), reason="empty file")
+    )
     assert store.problems() == [("x.png", "rejected", "empty file")]
     store.clear_problems()
     assert store.problems() == []
@@ -59,7 +65,9 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     db = tmp_path / "state.db"
     StateStore.open(db, "loc").close()
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION + 1,))
+        conn.execute(
+            "UPDATE meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION + 1,)
+        )
     with pytest.raises(StateError, match="upgrade mediasync"):
         StateStore.open(db, "loc")
 
@@ -75,7 +83,10 @@ def test_intents_round_trip(tmp_path: Path) -> None:
     store = StateStore.open(tmp_path / "state.db", "loc")
     first = store.begin_intent("upload", "a.png", "a.png", "f", 10.0, size=3, mtime_ns=4)
     store.begin_intent("delete", "b.png", "b.png", None, 11.0, remote_id="r9")
-    assert [(i.kind, i.path) for i in store.pending_intents()] == [("upload", "a.png"), ("delete", "b.png")]
+    assert [(i.kind, i.path) for i in store.pending_intents()] == [
+        ("upload", "a.png"),
+        ("delete", "b.png"),
+    ]
     store.end_intent(first)
     store.end_intents("b.png")
     assert store.pending_intents() == []
@@ -83,9 +94,7 @@ def test_intents_round_trip(tmp_path: Path) -> None:
 
 def test_second_run_cannot_take_the_lock(tmp_path: Path) -> None:
     db = tmp_path / "state.db"
-    with hold_lock(db):
-        with pytest.raises(LockHeldError, match="another mediasync run"):
-            with hold_lock(db):
-                pass
+    with hold_lock(db), pytest.raises(LockHeldError, match="another mediasync run"), hold_lock(db):
+        pytest.fail("a second holder got the lock")
     with hold_lock(db):
         pass
