@@ -7,6 +7,7 @@
     │   ├── StateError        state file unreadable, corrupt or too new
     │   └── RootError         local root missing or empty while the state is not
     ├── LockHeldError         another run holds the lock            exit 5
+    ├── BudgetExhaustedError  the location's daily API budget is spent  exit 6, run stops
     ├── RemoteError           the remote answered or failed; `status` when it answered
     │   ├── RetryableError    429, 5xx, gateway "Command timed out", connection drop, timeout
     │   │   └── RateLimitedError   429; carries the wait the server asked for, if any
@@ -57,6 +58,10 @@ class LockHeldError(MediasyncError):
     exit_code = 5
 
 
+class BudgetExhaustedError(MediasyncError):
+    exit_code = 6
+
+
 class RemoteError(MediasyncError):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
@@ -89,7 +94,7 @@ def classify(exc: BaseException) -> ErrorClass:
     """What the caller should do about `exc`: retry it, give up on this item, or stop the run."""
     if isinstance(exc, RetryableError):
         return ErrorClass.RETRYABLE
-    if isinstance(exc, FatalError | UsageError | LockHeldError):
+    if isinstance(exc, FatalError | UsageError | LockHeldError | BudgetExhaustedError):
         return ErrorClass.FATAL
     return ErrorClass.NOT_RETRYABLE
 

@@ -3,6 +3,7 @@ service's many answer shapes (any 2xx, `_id`/`id`, HTML error pages, lowercase h
 
 from __future__ import annotations
 
+import random
 import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -14,11 +15,13 @@ from aiohttp.test_utils import TestServer
 from mediasync.config import Secret
 from mediasync.errors import (
     AuthError,
+    BudgetExhaustedError,
     NotFoundError,
     RateLimitedError,
     RejectedError,
     RetryableError,
 )
+from mediasync.ratelimit import RateLimiter
 from mediasync.remote.http import HttpLibrary
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -253,30 +256,64 @@ async def test_statuses_map_onto_the_error_tree(
     assert TOKEN not in str(caught.value)
 
 
-async def test_429_waits_the_interval_from_lowercase_headers(
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+async def limited_client(
+    serve: Callable[[Handler], Awaitable[HttpLibrary]], handler: Handler, clock: Clock
+) -> HttpLibrary:
+    client = await serve(handler)
+    client.limiter = RateLimiter(clock=clock, sleep=clock.sleep, rng=random.Random(1))
+    return client
+
+
+async def test_429_pauses_every_request_for_the_interval_from_lowercase_headers(
     serve: Callable[[Handler], Awaitable[HttpLibrary]],
 ) -> None:
-    client = await serve(
-        answer(
-            429,
-            '{"statusCode":429,"message":"Too Many Requests"}',
-            **{"x-ratelimit-interval-milliseconds": "10000", "x-ratelimit-remaining": "0"},
-        )
-    )
+    clock = Clock()
+    headers = {"x-ratelimit-interval-milliseconds": "10000", "x-ratelimit-remaining": "0"}
+    body = '{"statusCode":429,"message":"Too Many Requests"}'
+    client = await limited_client(serve, answer(429, body, **headers), clock)
     with pytest.raises(RateLimitedError) as caught:
         await client.check_access()
-    assert caught.value.wait == 10.0
+    assert caught.value.wait == 0.0
+    assert client.limiter.throttled == 1
+    await client.limiter.acquire()
+    (pause,) = clock.waits
+    assert 10.0 <= pause <= 12.0
 
 
 async def test_retry_after_wins_if_ever_sent(
     serve: Callable[[Handler], Awaitable[HttpLibrary]],
 ) -> None:
-    client = await serve(
-        answer(429, "{}", **{"Retry-After": "3", "x-ratelimit-interval-milliseconds": "10000"})
-    )
-    with pytest.raises(RateLimitedError) as caught:
+    clock = Clock()
+    headers = {"Retry-After": "3", "x-ratelimit-interval-milliseconds": "10000"}
+    client = await limited_client(serve, answer(429, "{}", **headers), clock)
+    with pytest.raises(RateLimitedError):
         await client.check_access()
-    assert caught.value.wait == 3.0
+    await client.limiter.acquire()
+    assert clock.waits == [3.0]
+
+
+async def test_spent_daily_budget_stops_with_the_reset_time(
+    serve: Callable[[Handler], Awaitable[HttpLibrary]],
+) -> None:
+    clock = Clock()
+    headers = {"x-ratelimit-daily-remaining": "0", "x-ratelimit-daily-reset": "7200000"}
+    client = await limited_client(serve, answer(200, '{"files": []}', **headers), clock)
+    await client.check_access()
+    with pytest.raises(BudgetExhaustedError, match=r"resets in 2\.0 h"):
+        await client.check_access()
 
 
 async def test_connection_refused_is_retryable(tmp_path: Path) -> None:

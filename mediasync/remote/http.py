@@ -26,6 +26,7 @@ from mediasync.errors import (
     RetryableError,
 )
 from mediasync.models import RemoteItem, UploadResult
+from mediasync.ratelimit import RateLimiter
 from mediasync.remote.streaming import Digest, FileBody
 
 PAGE_SIZE = 100
@@ -41,6 +42,7 @@ class HttpLibrary:
         api_version: str = "2021-07-28",
         timeout: float = 300.0,
         session: aiohttp.ClientSession | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
         self._location = location_id
@@ -49,6 +51,7 @@ class HttpLibrary:
             "Version": api_version,
             "Accept": "application/json",
         }
+        self.limiter = limiter or RateLimiter()
         self._session = session or aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=30)
         )
@@ -153,6 +156,7 @@ class HttpLibrary:
         data: aiohttp.MultipartWriter | None = None,
     ) -> Any:
         what = f"{method} {path}"
+        await self.limiter.acquire()
         try:
             async with self._session.request(
                 method,
@@ -170,6 +174,11 @@ class HttpLibrary:
         except aiohttp.ClientError as exc:
             raise RetryableError(f"{what}: connection failed ({type(exc).__name__})", None) from exc
         body = _parse_json(text)
+        if status == 429:
+            self.limiter.throttle(headers)
+            # The limiter now holds every worker back; the retry itself need not wait.
+            raise RateLimitedError(f"{what}: 429 {_message_of(body, text)}", 429, wait=0.0)
+        self.limiter.observe(headers)
         if 200 <= status < 300:
             return body
         raise _error_for(what, status, body, text, headers, self._location)
@@ -180,8 +189,6 @@ def _error_for(
 ) -> MediasyncError:
     message = _message_of(body, text)
     detail = f"{what}: {status} {message}".rstrip()
-    if status == 429:
-        return RateLimitedError(detail, status, wait=_wait_of(headers))
     if status == 401 and _TRANSIENT_401 in message.lower():
         return RetryableError(detail, status)
     if status == 401:
@@ -199,21 +206,6 @@ def _error_for(
     if status >= 500 or status == 408:
         return RetryableError(detail, status)
     return RejectedError(detail, status)
-
-
-def _wait_of(headers: Any) -> float | None:
-    """Seconds to wait after a 429: Retry-After if the server ever sends it, else one interval."""
-    retry_after = headers.get("retry-after")
-    if retry_after is not None:
-        try:
-            return max(0.0, float(retry_after))
-        except ValueError:
-            pass
-    interval = headers.get("x-ratelimit-interval-milliseconds")
-    try:
-        return float(interval) / 1000 if interval is not None else None
-    except ValueError:
-        return None
 
 
 def _parse_json(text: str) -> Any:
