@@ -97,6 +97,7 @@ async def run_sync(
         max_file_bytes=options.policy.max_file_bytes,
         max_video_bytes=options.policy.max_video_bytes,
         clock=options.clock,
+        known_ids=_known_ids(store),
     )
     outcomes = await _run_actions(the_plan.uploads, ctx, store, options, on_outcome)
     report.outcomes.extend(outcomes)
@@ -180,6 +181,14 @@ def _begin_intent(store: StateStore, action: Action, ctx: WorkerContext, now: fl
         store.begin_intent(
             "delete", action.path, name_of(action.path), None, now, remote_id=remote_id
         )
+
+
+def _known_ids(store: StateStore) -> frozenset[str]:
+    """Remote ids some recorded file owns: never adopted as a fresh copy of another upload."""
+    state = store.snapshot()
+    return frozenset(e.remote_id for e in state.entries.values()) | {
+        s.remote_id for s in state.stale
+    }
 
 
 def _first_mediasync_error(group: BaseExceptionGroup[BaseException]) -> BaseException:

@@ -69,12 +69,17 @@ class RemoteError(MediasyncError):
 
 
 class RetryableError(RemoteError):
-    pass
+    """`ambiguous`: the request may have reached the server and taken effect (a timeout, a
+    connection dropped after the body was sent, a 5xx), so a retried upload could duplicate."""
+
+    def __init__(self, message: str, status: int | None = None, ambiguous: bool = True) -> None:
+        super().__init__(message, status)
+        self.ambiguous = ambiguous
 
 
 class RateLimitedError(RetryableError):
     def __init__(self, message: str, status: int | None = 429, wait: float | None = None) -> None:
-        super().__init__(message, status)
+        super().__init__(message, status, ambiguous=False)
         self.wait = wait
 
 

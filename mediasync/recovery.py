@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import datetime
 from functools import partial
 
+from mediasync.delivery import CLOCK_SKEW_S, unowned_copies
 from mediasync.errors import NotFoundError
 from mediasync.models import Action, ActionKind, Outcome, OutcomeKind, RemoteItem, StateEntry
 from mediasync.remote import RemoteLibrary
 from mediasync.retrying import RetryPolicy, call_with_retries
 from mediasync.state import Intent, StateStore
-
-# Local and server clocks differ; a copy created this long before the intent still counts.
-CLOCK_SKEW_S = 600.0
 
 
 async def resolve_intents(
@@ -57,16 +54,7 @@ async def _settle_upload(
 ) -> int:
     state = store.snapshot()
     known = {e.remote_id for e in state.entries.values()} | {s.remote_id for s in state.stale}
-    copies = sorted(
-        (
-            item
-            for item in listing
-            if item.name == intent.name
-            and item.id not in known
-            and _created_after(item, intent.started_at - CLOCK_SKEW_S)
-        ),
-        key=lambda i: (i.created_at or "", i.id),
-    )
+    copies = unowned_copies(listing, intent.name, intent.started_at - CLOCK_SKEW_S, known)
     if not copies:
         return 0
     keep, extras = copies[0], copies[1:]
@@ -89,13 +77,3 @@ async def _settle_upload(
         with contextlib.suppress(NotFoundError):
             await call_with_retries(retry, partial(remote.delete, extra.id))
     return 1
-
-
-def _created_after(item: RemoteItem, moment: float) -> bool:
-    if not item.created_at:
-        return True
-    try:
-        created = datetime.fromisoformat(item.created_at.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return True
-    return created >= moment

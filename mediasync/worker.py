@@ -7,7 +7,6 @@ Only fatal errors (a refused token, say) escape, to stop the whole run.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import aiofiles
 
+from mediasync.delivery import Parcel, deliver, hash_file
 from mediasync.errors import (
     LocalFileError,
     MediasyncError,
@@ -51,6 +51,7 @@ class WorkerContext:
     max_file_bytes: int
     max_video_bytes: int
     clock: Callable[[], float]
+    known_ids: frozenset[str] = frozenset()
 
 
 async def perform(action: Action, ctx: WorkerContext) -> Outcome:
@@ -78,7 +79,7 @@ async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
 
     previous = action.previous
     if previous is not None and previous.sha256 is not None:
-        digest = await _hash_file(ctx.root / action.path)
+        digest = await hash_file(ctx.root / action.path)
         if digest == previous.sha256:
             touched = StateEntry(
                 action.path,
@@ -145,9 +146,10 @@ async def _send_stable(
 async def _upload_with_retries(
     action: Action, ctx: WorkerContext, stat: LocalFile, folder_id: str | None, content_type: str
 ) -> UploadResult:
-    path, name = ctx.root / action.path, name_of(action.path)
-    send = partial(ctx.remote.upload, path, stat.size, name, folder_id, content_type)
-    return await call_with_retries(ctx.retry, send)
+    parcel = Parcel(
+        ctx.root / action.path, stat.size, name_of(action.path), folder_id, content_type
+    )
+    return await deliver(ctx.remote, parcel, ctx.retry, ctx.clock, ctx.known_ids)
 
 
 async def _delete(action: Action, ctx: WorkerContext) -> Outcome:
@@ -171,17 +173,6 @@ async def _read_head(path: Path) -> bytes:
             return await handle.read(SNIFF_BYTES)
     except OSError as exc:
         raise LocalFileError(f"cannot read: {exc.strerror}") from exc
-
-
-async def _hash_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    try:
-        async with aiofiles.open(path, "rb") as handle:
-            while chunk := await handle.read(1024 * 1024):
-                digest.update(chunk)
-    except OSError as exc:
-        raise LocalFileError(f"cannot read: {exc.strerror}") from exc
-    return digest.hexdigest()
 
 
 def _one_line(exc: BaseException) -> str:

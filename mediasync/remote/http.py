@@ -171,6 +171,12 @@ class HttpLibrary:
                 headers = response.headers
         except TimeoutError as exc:
             raise RetryableError(f"{what}: timed out", None) from exc
+        except aiohttp.ClientConnectorError as exc:
+            # Refused or unreachable: the request never left, so it cannot have taken effect.
+            reason = exc.os_error.strerror or str(exc.os_error)
+            raise RetryableError(
+                f"{what}: cannot connect to {self._base} ({reason})", None, False
+            ) from exc
         except aiohttp.ClientError as exc:
             raise RetryableError(f"{what}: connection failed ({type(exc).__name__})", None) from exc
         body = _parse_json(text)
