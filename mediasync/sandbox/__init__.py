@@ -6,20 +6,28 @@ be run on its own: `python -m mediasync.sandbox --port 8787`.
 
 from mediasync.sandbox.app import create_app
 from mediasync.sandbox.config import SandboxConfig
-from mediasync.sandbox.context import CONFIG, LIBRARY, RATE_LIMITER
+from mediasync.sandbox.context import CONFIG, FAULTS, LIBRARY, RATE_LIMITER
+from mediasync.sandbox.fault_injector import FaultInjector
+from mediasync.sandbox.faults import FAULT_PRESETS, FaultKind, FaultPlan, parse_fault_spec
 from mediasync.sandbox.library import Library
 from mediasync.sandbox.records import MediaRecord, StoredFile
 from mediasync.sandbox.server import BackgroundSandbox, serve
 
 __all__ = [
     "CONFIG",
+    "FAULTS",
+    "FAULT_PRESETS",
     "LIBRARY",
     "RATE_LIMITER",
     "BackgroundSandbox",
+    "FaultInjector",
+    "FaultKind",
+    "FaultPlan",
     "Library",
     "MediaRecord",
     "SandboxConfig",
     "StoredFile",
     "create_app",
+    "parse_fault_spec",
     "serve",
 ]

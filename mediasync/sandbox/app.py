@@ -6,7 +6,8 @@ from aiohttp import web
 
 from mediasync.sandbox import admin_routes, hosted_routes, media_routes, upload
 from mediasync.sandbox.config import SandboxConfig
-from mediasync.sandbox.context import CONFIG, LIBRARY, RATE_LIMITER
+from mediasync.sandbox.context import CONFIG, FAULTS, LIBRARY, RATE_LIMITER
+from mediasync.sandbox.fault_injector import FaultInjector
 from mediasync.sandbox.library import Library
 from mediasync.sandbox.middleware import MIDDLEWARES
 from mediasync.sandbox.ratelimit import RateLimiter
@@ -23,10 +24,11 @@ def create_app(config: SandboxConfig | None = None) -> web.Application:
         daily_limit=config.daily_limit,
         clock=config.clock,
     )
+    app[FAULTS] = FaultInjector(config.faults)
     # Fixed paths first: aiohttp tries resources in order and /medias/{id} would
     # otherwise swallow /medias/folder and friends.
     app.router.add_get("/medias/files", media_routes.list_files)
-    app.router.add_post("/medias/upload-file", upload.upload_file)
+    app.router.add_post(upload.UPLOAD_PATH, upload.upload_file)
     app.router.add_post("/medias/folder", media_routes.create_folder)
     app.router.add_put("/medias/update-files", media_routes.bulk_update)
     app.router.add_put("/medias/delete-files", media_routes.bulk_delete)
@@ -35,4 +37,6 @@ def create_app(config: SandboxConfig | None = None) -> web.Application:
     app.router.add_get(hosted_routes.HOSTED_ROUTE, hosted_routes.serve_hosted)
     app.router.add_get("/_sandbox/stats", admin_routes.get_stats)
     app.router.add_post("/_sandbox/reset", admin_routes.reset)
+    app.router.add_get("/_sandbox/faults", admin_routes.get_faults)
+    app.router.add_post("/_sandbox/faults", admin_routes.set_faults)
     return app

@@ -15,6 +15,7 @@ from mediasync.sandbox.config import (
     UPLOAD_STATUSES,
     SandboxConfig,
 )
+from mediasync.sandbox.faults import FAULT_PRESETS, FaultPlan, parse_fault_spec
 from mediasync.sandbox.server import serve
 
 DEFAULT_HOST = "127.0.0.1"
@@ -101,6 +102,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--serve-deleted", action="store_true", help="keep serving hosted URLs of deleted files"
     )
+    parser.add_argument(
+        "--faults",
+        default=None,
+        metavar="SPEC",
+        help=(
+            f"inject failures into /medias requests: a preset ({', '.join(FAULT_PRESETS)}) "
+            "or rates like 500:0.05,502:0.05,503:0.05,cmd401:0.02,reset:0.05,drop:0.05,"
+            "slow:0.05 (default none)"
+        ),
+    )
+    parser.add_argument(
+        "--fault-seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="seed the fault dice so a run can be repeated (default: random)",
+    )
+    parser.add_argument(
+        "--slow-seconds",
+        type=float,
+        default=None,
+        metavar="S",
+        help="how late a 'slow' fault answers (default: the spec's, else 2)",
+    )
     return parser
 
 
@@ -129,10 +154,20 @@ def build_config_from_args(
     if args.daily_limit is not None:
         settings["daily_limit"] = args.daily_limit
     try:
+        settings["faults"] = _fault_plan(args)
         config = SandboxConfig.trial(**settings) if args.trial else SandboxConfig(**settings)
     except ValueError as exc:
         parser.error(str(exc))  # exits with status 2 and the usage line, like argparse's own
     return config, args.host, args.port
+
+
+def _fault_plan(args: argparse.Namespace) -> FaultPlan:
+    """--faults, with --fault-seed and --slow-seconds beating whatever the spec says."""
+    plan = parse_fault_spec(args.faults) if args.faults is not None else FaultPlan()
+    overrides = {"seed": args.fault_seed, "slow_seconds": args.slow_seconds}
+    return plan.with_changes(
+        **{key: value for key, value in overrides.items() if value is not None}
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from mediasync.sandbox.faults import FaultPlan
 
 MB = 1024 * 1024
 """The sizes in GHL's docs ("25 MB") are binary megabytes."""
 
 Clock = Callable[[], float]
 """Seconds since the epoch; injectable so tests move time instead of sleeping."""
+
+Sleep = Callable[[float], Awaitable[None]]
+"""asyncio.sleep or a stand-in; injectable so tests of slow answers never wait."""
 
 TRIAL_RATE_MAX = 25
 TRIAL_DAILY_LIMIT = 10_000
@@ -45,7 +51,9 @@ class SandboxConfig:
     public_base_url: str | None = None
     retry_after_on_429: bool = False
     serve_deleted: bool = False
+    faults: FaultPlan = field(default_factory=FaultPlan)
     clock: Clock = field(default=time.time, compare=False, repr=False)
+    sleep: Sleep = field(default=asyncio.sleep, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.upload_status not in UPLOAD_STATUSES:

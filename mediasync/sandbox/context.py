@@ -5,12 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from mediasync.sandbox.config import SandboxConfig
+from mediasync.sandbox.fault_injector import FaultInjector
 from mediasync.sandbox.library import Library
 from mediasync.sandbox.ratelimit import RateLimiter
 
 CONFIG = web.AppKey("sandbox_config", SandboxConfig)
 LIBRARY = web.AppKey("sandbox_library", Library)
 RATE_LIMITER = web.AppKey("sandbox_rate_limiter", RateLimiter)
+FAULTS = web.AppKey("sandbox_faults", FaultInjector)
 
 
 def config_of(request: web.Request) -> SandboxConfig:

@@ -7,6 +7,8 @@ from collections import Counter
 from enum import StrEnum
 from typing import Any
 
+from mediasync.sandbox.faults import FaultKind
+
 
 class Event(StrEnum):
     UPLOADS = "uploads"
@@ -25,6 +27,7 @@ class Counters:
         self._requests_per_route: Counter[str] = Counter()
         self._responses_per_status: Counter[int] = Counter()
         self._events: Counter[Event] = Counter()
+        self._faults: Counter[FaultKind] = Counter()
 
     def record_request(self, route: str, status: int) -> None:
         with self._lock:
@@ -34,6 +37,10 @@ class Counters:
     def add(self, event: Event, amount: int = 1) -> None:
         with self._lock:
             self._events[event] += amount
+
+    def record_fault(self, kind: FaultKind) -> None:
+        with self._lock:
+            self._faults[kind] += 1
 
     def get(self, event: Event) -> int:
         with self._lock:
@@ -47,6 +54,7 @@ class Counters:
                 "requests_per_route": dict(sorted(self._requests_per_route.items())),
                 "responses_per_status": {str(status): count for status, count in per_status},
                 **{event.value: self._events[event] for event in Event},
+                "faults": {kind.value: self._faults[kind] for kind in FaultKind},
             }
 
     def reset(self) -> None:
@@ -54,3 +62,4 @@ class Counters:
             self._requests_per_route.clear()
             self._responses_per_status.clear()
             self._events.clear()
+            self._faults.clear()

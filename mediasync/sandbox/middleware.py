@@ -1,6 +1,6 @@
 """The layers every request passes through, outermost first: traffic counting, rate limiting
-(/medias only), the Version/token guard (/medias only), and GHL-shaped JSON for errors
-that aiohttp itself would answer in plain text.
+(/medias only), the Version/token guard (/medias only), fault injection (/medias only), and
+GHL-shaped JSON for errors that aiohttp itself would answer in plain text.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import math
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from mediasync.sandbox.context import LIBRARY, RATE_LIMITER, config_of
+from mediasync.sandbox.context import FAULTS, LIBRARY, RATE_LIMITER, config_of
 from mediasync.sandbox.counters import Event
 from mediasync.sandbox.errors import (
     nest_error,
@@ -20,6 +20,7 @@ from mediasync.sandbox.errors import (
     too_many_requests,
     unauthorized,
 )
+from mediasync.sandbox.fault_effects import apply_fault
 
 API_PREFIX = "/medias"
 ADMIN_PREFIX = "/_sandbox/"
@@ -110,6 +111,25 @@ async def guard_api(request: web.Request, handler: Handler) -> web.StreamRespons
 
 
 @web.middleware
+async def inject_faults(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Maybe fail the request as the fault plan says.
+
+    Sits inside the rate limiter and the guard, so a 429 or 401 request is never also
+    faulted, while a faulted one has spent budget like any request that reached the server.
+    """
+    if not is_api_path(request.path) or request.match_info.http_exception is not None:
+        return await handler(request)
+    fault = request.app[FAULTS].draw()
+    if fault is None:
+        return await handler(request)
+    counters = request.app[LIBRARY].counters
+    counters.record_fault(fault.kind)
+    return await apply_fault(
+        fault, request, handler, sleep=config_of(request).sleep, counters=counters
+    )
+
+
+@web.middleware
 async def nest_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     unmatched = request.match_info.http_exception
     if unmatched is not None and unmatched.status in (404, 405):
@@ -129,4 +149,4 @@ async def nest_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         raise nest_error(500, "Internal server error") from exc
 
 
-MIDDLEWARES = (count_requests, rate_limit, guard_api, nest_errors)
+MIDDLEWARES = (count_requests, rate_limit, guard_api, inject_faults, nest_errors)

@@ -14,7 +14,8 @@ from aiohttp import web
 
 from mediasync.sandbox.app import create_app
 from mediasync.sandbox.config import SandboxConfig
-from mediasync.sandbox.context import LIBRARY
+from mediasync.sandbox.context import FAULTS, LIBRARY
+from mediasync.sandbox.faults import FaultPlan, parse_fault_spec
 from mediasync.sandbox.library import Library
 
 _STARTUP_TIMEOUT_S = 15.0
@@ -79,6 +80,18 @@ class BackgroundSandbox:
     def library(self) -> Library:
         return self.app[LIBRARY]
 
+    @property
+    def faults(self) -> FaultPlan:
+        return self.app[FAULTS].plan
+
+    def set_faults(self, plan: FaultPlan | str) -> None:
+        """Switch fault injection mid-run: a plan, a preset name or a compact spec.
+
+        Safe from the test's thread: the injector locks, and only requests arriving after
+        the switch see the new plan.
+        """
+        self.app[FAULTS].set_plan(parse_fault_spec(plan) if isinstance(plan, str) else plan)
+
     def stop(self) -> None:
         """Stop serving and wait for the thread; idempotent."""
         if self._stopped:
@@ -122,6 +135,8 @@ def _print_banner(host: str, port: int, config: SandboxConfig) -> None:
     print(f"sandbox: base_url=http://{_url_host(host)}:{port}")
     print(f"sandbox: token={config.token}")
     print(f"sandbox: location_id={config.location_id}")
+    if config.faults.active:
+        print(f"sandbox: faults={config.faults.spec()}")
     sys.stdout.flush()
 
 

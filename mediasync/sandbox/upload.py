@@ -24,6 +24,7 @@ from mediasync.sandbox.ids import new_trace_id
 from mediasync.sandbox.library import Library, UnknownFolderError
 from mediasync.sandbox.validation import UNKNOWN_PARENT, is_blank, json_body, not_empty
 
+UPLOAD_PATH = "/medias/upload-file"
 CHUNK_BYTES = 64 * 1024
 TEXT_FIELD_LIMIT = 64 * 1024
 TEXT_FIELDS = frozenset({"name", "parentId", "hosted", "fileUrl"})

@@ -106,6 +106,38 @@ def test_module_entry_point_prints_banner_and_stops_on_sigterm() -> None:
             assert json.load(response)["files"] == 0
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
+        assert "faults=" not in process.stdout.read()  # no fault line unless faults are on
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_banner_names_the_fault_plan_after_the_usual_three_lines() -> None:
+    env = os.environ | {"PYTHONPATH": str(REPO_ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mediasync.sandbox", "--port", "0", "--faults", "chaos",
+         "--fault-seed", "3", "--slow-seconds", "0.5"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline().strip() for _ in range(4)]
+        assert lines[0].startswith("sandbox: base_url=http://127.0.0.1:")
+        assert lines[1] == f"sandbox: token={SandboxConfig().token}"
+        assert lines[2] == f"sandbox: location_id={SandboxConfig().location_id}"
+        assert lines[3] == (
+            "sandbox: faults=500:0.04,502:0.04,503:0.04,cmd401:0.03,reset:0.04,drop:0.05,"
+            "slow:0.03,slow_seconds:0.5,seed:3"
+        )
+        base_url = lines[0].split("=", 1)[1]
+        with urllib.request.urlopen(f"{base_url}/_sandbox/faults", timeout=5) as response:
+            assert json.load(response)["seed"] == 3
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
     finally:
         if process.poll() is None:
             process.kill()
