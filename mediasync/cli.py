@@ -19,6 +19,7 @@ from mediasync.config import Secret, Settings, find_config, load_settings, read_
 from mediasync.engine import SyncOptions, SyncReport, make_plan, run_sync
 from mediasync.errors import MediasyncError, RootError
 from mediasync.folders import find_folder
+from mediasync.interrupt import Interrupts
 from mediasync.manifest import render_manifest
 from mediasync.models import SyncState
 from mediasync.plan import Policy
@@ -26,6 +27,7 @@ from mediasync.remote import walk_tree
 from mediasync.remote.http import HttpLibrary
 from mediasync.report import (
     EXIT_OK,
+    Traffic,
     exit_code_for,
     exit_code_for_plan,
     print_outcome,
@@ -130,8 +132,9 @@ def _sync(settings: Settings, dry_run: bool, force: bool) -> int:
             max_file_bytes=settings.max_file_bytes,
             max_video_bytes=settings.max_video_bytes,
         ),
-        retry=RetryPolicy(attempts=settings.retry_attempts, max_wait=settings.retry_max_wait),
+        retry=_retry_policy(settings),
         clock=time.time,
+        grace=settings.grace_period,
     )
     token = None if dry_run else read_token(settings)
     with hold_lock(settings.state_file):
@@ -143,22 +146,40 @@ def _sync(settings: Settings, dry_run: bool, force: bool) -> int:
                     raise RootError(plan.fatal)
                 print_plan(console, plan)
                 return exit_code_for_plan(plan)
-            report = asyncio.run(_sync_remote(settings, token, options, store, console))
+            report, traffic, interrupts = asyncio.run(
+                _sync_remote(settings, token, options, store, console)
+            )
         finally:
             store.close()
-    print_summary(console, report)
+    print_summary(console, report, traffic)
+    if interrupts.received is not None:
+        console.print("interrupted: the state is consistent; run again to finish")
+        return interrupts.exit_code
     return exit_code_for(report)
 
 
 async def _sync_remote(
     settings: Settings, token: Secret, options: SyncOptions, store: StateStore, console: Console
-) -> SyncReport:
+) -> tuple[SyncReport, Traffic, Interrupts]:
+    interrupts = Interrupts(asyncio.Event(), _errors().print, settings.grace_period)
     remote = _http(settings, token)
     try:
-        await remote.check_access()
-        return await run_sync(options, remote, store, lambda o: print_outcome(console, o))
+        with interrupts.installed(asyncio.get_running_loop()):
+            await remote.check_access()
+            report = await run_sync(
+                options, remote, store, lambda o: print_outcome(console, o), interrupts.stop
+            )
     finally:
         await remote.aclose()
+    return report, Traffic(remote.limiter.requests, remote.limiter.throttled), interrupts
+
+
+def _retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        attempts=settings.retry_attempts,
+        max_wait=settings.retry_max_wait,
+        deadline=settings.retry_deadline,
+    )
 
 
 def _ls(settings: Settings, whole: bool) -> int:
@@ -167,7 +188,7 @@ def _ls(settings: Settings, whole: bool) -> int:
 
     async def walk() -> None:
         remote = _http(settings, token)
-        retry = RetryPolicy(attempts=settings.retry_attempts, max_wait=settings.retry_max_wait)
+        retry = _retry_policy(settings)
         try:
             start = "" if whole else settings.root_folder
             try:

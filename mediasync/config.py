@@ -41,6 +41,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "state_file": "",
         "retry_attempts": 5,
         "retry_max_wait": 60.0,
+        "retry_deadline": 900.0,
+        "grace_period": 30.0,
     },
     "rules": {
         "max_file_mb": 25.0,
@@ -95,6 +97,8 @@ class Settings:
     state_file: Path
     retry_attempts: int
     retry_max_wait: float
+    retry_deadline: float
+    grace_period: float
     max_file_bytes: int
     max_video_bytes: int
 
@@ -176,6 +180,8 @@ def settings_from_mapping(
         state_file=state_file,
         retry_attempts=_int(s, "sync", "retry_attempts", low=1, high=100),
         retry_max_wait=_number(s, "sync", "retry_max_wait", low=0),
+        retry_deadline=_number(s, "sync", "retry_deadline", low=1),
+        grace_period=_number(s, "sync", "grace_period", low=0),
         max_file_bytes=int(_number(rules, "rules", "max_file_mb", low=0) * MB),
         max_video_bytes=int(_number(rules, "rules", "max_video_mb", low=0) * MB),
     )

@@ -1,35 +1,27 @@
-"""One sync pass: recover, scan, plan, make folders, upload through a worker pool, then delete.
+"""One sync pass: recover, scan, plan, make folders, upload through the pool, then delete.
 
-Actions go through a bounded queue to N workers; their outcomes go to one consumer, the only
-writer of file rows. An intent is committed before each action is handed to a worker, so a run
-killed at any instant leaves a state that `recovery` can settle.
+Phases run in this order so that a hosted copy always exists (uploads before deletes) and so
+that deletes only follow a pass with no failed upload and no tripped delete guard.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mediasync.errors import MediasyncError, RootError
+from mediasync.errors import RootError
 from mediasync.folders import ensure_folders
-from mediasync.models import (
-    Action,
-    ActionKind,
-    LocalSnapshot,
-    Outcome,
-    OutcomeKind,
-    Plan,
-    name_of,
-)
+from mediasync.models import ActionKind, LocalSnapshot, Outcome, OutcomeKind, Plan
 from mediasync.plan import Policy, plan
+from mediasync.pool import PoolControl, Sleep, run_pool
 from mediasync.recovery import resolve_intents
 from mediasync.remote import RemoteLibrary
 from mediasync.retrying import RetryPolicy
 from mediasync.scan import scan_tree
 from mediasync.state import StateStore
-from mediasync.worker import WorkerContext, perform
+from mediasync.worker import WorkerContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +34,8 @@ class SyncOptions:
     policy: Policy
     retry: RetryPolicy
     clock: Callable[[], float]
+    grace: float = 30.0
+    sleep: Sleep = asyncio.sleep
 
 
 @dataclass
@@ -50,6 +44,7 @@ class SyncReport:
     outcomes: list[Outcome] = field(default_factory=list)
     adopted: int = 0
     deletes_skipped: str | None = None
+    interrupted: bool = False
 
     def count(self, kind: OutcomeKind, *actions: ActionKind) -> int:
         return sum(
@@ -75,7 +70,12 @@ async def run_sync(
     remote: RemoteLibrary,
     store: StateStore,
     on_outcome: Callable[[Outcome], None] = lambda _: None,
+    stop: asyncio.Event | None = None,
 ) -> SyncReport:
+    """Run one pass. Setting `stop` ends it early, cleanly (see pool.py)."""
+    control = PoolControl(
+        options.concurrency, stop or asyncio.Event(), options.grace, options.sleep, options.clock
+    )
     adopted = await resolve_intents(remote, store, options.retry, options.clock)
     local = await asyncio.to_thread(_scan, options)
     the_plan = plan(local, store.snapshot(), options.policy)
@@ -99,88 +99,21 @@ async def run_sync(
         clock=options.clock,
         known_ids=_known_ids(store),
     )
-    outcomes = await _run_actions(the_plan.uploads, ctx, store, options, on_outcome)
-    report.outcomes.extend(outcomes)
+    report.outcomes.extend(await run_pool(the_plan.uploads, ctx, store, control, on_outcome))
 
     deletes = the_plan.deletes
-    if report.failed:
+    if control.stop.is_set():
+        report.interrupted = True
+        deletes = ()
+    elif report.failed:
         report.deletes_skipped = f"{len(deletes)} deletes skipped because uploads failed"
         deletes = ()
     elif the_plan.delete_blocked:
         report.deletes_skipped = the_plan.delete_blocked
         deletes = tuple(a for a in deletes if a.kind is ActionKind.DELETE_STALE)
-    report.outcomes.extend(await _run_actions(deletes, ctx, store, options, on_outcome))
+    report.outcomes.extend(await run_pool(deletes, ctx, store, control, on_outcome))
+    report.interrupted = control.stop.is_set()
     return report
-
-
-async def _run_actions(
-    actions: Sequence[Action],
-    ctx: WorkerContext,
-    store: StateStore,
-    options: SyncOptions,
-    on_outcome: Callable[[Outcome], None],
-) -> list[Outcome]:
-    if not actions:
-        return []
-    todo: asyncio.Queue[Action | None] = asyncio.Queue(maxsize=options.concurrency * 2)
-    done: asyncio.Queue[Outcome] = asyncio.Queue()
-    workers = min(options.concurrency, len(actions))
-    try:
-        async with asyncio.TaskGroup() as group:
-            for _ in range(workers):
-                group.create_task(_work(todo, done, ctx))
-            consumer = group.create_task(_consume(done, len(actions), store, on_outcome))
-            for action in actions:
-                _begin_intent(store, action, ctx, options.clock())
-                await todo.put(action)
-            for _ in range(workers):
-                await todo.put(None)
-    except BaseExceptionGroup as group_error:
-        raise _first_mediasync_error(group_error) from None
-    return consumer.result()
-
-
-async def _work(
-    todo: asyncio.Queue[Action | None], done: asyncio.Queue[Outcome], ctx: WorkerContext
-) -> None:
-    while (action := await todo.get()) is not None:
-        done.put_nowait(await perform(action, ctx))
-
-
-async def _consume(
-    done: asyncio.Queue[Outcome],
-    expected: int,
-    store: StateStore,
-    on_outcome: Callable[[Outcome], None],
-) -> list[Outcome]:
-    outcomes: list[Outcome] = []
-    while len(outcomes) < expected:
-        outcome = await done.get()
-        store.record(outcome)
-        store.end_intents(outcome.path)
-        outcomes.append(outcome)
-        on_outcome(outcome)
-    return outcomes
-
-
-def _begin_intent(store: StateStore, action: Action, ctx: WorkerContext, now: float) -> None:
-    if action.kind in (ActionKind.UPLOAD, ActionKind.REPLACE):
-        assert action.local is not None
-        folder = action.path.rpartition("/")[0]
-        store.begin_intent(
-            "upload",
-            action.path,
-            name_of(action.path),
-            ctx.folder_ids[folder],
-            now,
-            size=action.local.size,
-            mtime_ns=action.local.mtime_ns,
-        )
-    else:
-        remote_id = action.stale_id or (action.previous.remote_id if action.previous else None)
-        store.begin_intent(
-            "delete", action.path, name_of(action.path), None, now, remote_id=remote_id
-        )
 
 
 def _known_ids(store: StateStore) -> frozenset[str]:
@@ -189,17 +122,3 @@ def _known_ids(store: StateStore) -> frozenset[str]:
     return frozenset(e.remote_id for e in state.entries.values()) | {
         s.remote_id for s in state.stale
     }
-
-
-def _first_mediasync_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The error that stopped the pool: a mediasync error if there is one, else the first."""
-    for error in _leaves(group):
-        if isinstance(error, MediasyncError):
-            return error
-    return next(iter(_leaves(group)))
-
-
-def _leaves(error: BaseException) -> list[BaseException]:
-    if isinstance(error, BaseExceptionGroup):
-        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
-    return [error]

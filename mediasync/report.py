@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.console import Console
 from rich.markup import escape
 
@@ -59,7 +61,15 @@ def print_plan(console: Console, plan: Plan) -> None:
     )
 
 
-def print_summary(console: Console, report: SyncReport) -> None:
+@dataclass(frozen=True, slots=True)
+class Traffic:
+    """What the run cost in API requests, and how often the service said "too many"."""
+
+    requests: int
+    throttled: int
+
+
+def print_summary(console: Console, report: SyncReport, traffic: Traffic | None = None) -> None:
     for rejection in report.plan.rejections:
         console.print(f"[magenta]rejected[/] {escape(rejection.path)}: {escape(rejection.reason)}")
     if report.deletes_skipped:
@@ -70,9 +80,12 @@ def print_summary(console: Console, report: SyncReport) -> None:
     rejected = report.count(OutcomeKind.REJECTED) + len(report.plan.rejections)
     unchanged = report.plan.unchanged + report.count(OutcomeKind.UNCHANGED)
     adopted = f", {report.adopted} recovered" if report.adopted else ""
+    cost = (
+        f"; {traffic.requests} requests, {traffic.throttled} rate-limited (429)" if traffic else ""
+    )
     console.print(
         f"sync: {uploaded} uploaded, {replaced} replaced, {deleted} deleted, "
-        f"{unchanged} unchanged, {rejected} rejected, {report.failed} failed{adopted}"
+        f"{unchanged} unchanged, {rejected} rejected, {report.failed} failed{adopted}{cost}"
     )
 
 
