@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 import click
 from rich.console import Console
-from rich.markup import escape
 
 from mediasync import __version__
 from mediasync.config import Secret, Settings, find_config, load_settings, read_token
@@ -23,6 +22,7 @@ from mediasync.interrupt import Interrupts
 from mediasync.manifest import render_manifest
 from mediasync.models import SyncState
 from mediasync.plan import Policy
+from mediasync.preview import judge_uploads
 from mediasync.remote import walk_tree
 from mediasync.remote.http import HttpLibrary
 from mediasync.report import (
@@ -33,8 +33,9 @@ from mediasync.report import (
     print_outcome,
     print_plan,
     print_summary,
+    shown,
 )
-from mediasync.retrying import RetryPolicy
+from mediasync.retrying import RetryPolicy, call_with_retries
 from mediasync.state import StateStore, hold_lock
 
 CONFIG_HELP = "Config file (default: $MEDIASYNC_CONFIG or ./mediasync.toml)."
@@ -101,7 +102,7 @@ def _guarded(run: Callable[[], int]) -> int:
     try:
         return run()
     except MediasyncError as exc:
-        _errors().print(f"[red]error:[/] {escape(str(exc))}")
+        _errors().print(f"[red]error:[/] {shown(str(exc))}")
         return exc.exit_code
     except KeyboardInterrupt:
         _errors().print("interrupted")
@@ -114,6 +115,8 @@ def _settings(config_file: str | None) -> Settings:
 
 def _sync(settings: Settings, dry_run: bool, force: bool) -> int:
     console = _console()
+    if settings.local_path.exists() and not settings.local_path.is_dir():
+        raise RootError(f"[local] path {settings.local_path} is a file, not a folder")
     if not settings.local_path.is_dir():
         raise RootError(
             f"the local folder {settings.local_path} does not exist: create it, mount it, "
@@ -136,16 +139,12 @@ def _sync(settings: Settings, dry_run: bool, force: bool) -> int:
         clock=time.time,
         grace=settings.grace_period,
     )
-    token = None if dry_run else read_token(settings)
+    if dry_run:
+        return _dry_run(settings, options, console)
+    token = read_token(settings)
     with hold_lock(settings.state_file):
         store = StateStore.open(settings.state_file, settings.location_id)
         try:
-            if token is None:
-                plan = make_plan(options, store)
-                if plan.fatal:
-                    raise RootError(plan.fatal)
-                print_plan(console, plan)
-                return exit_code_for_plan(plan)
             report, traffic, interrupts = asyncio.run(
                 _sync_remote(settings, token, options, store, console)
             )
@@ -158,6 +157,22 @@ def _sync(settings: Settings, dry_run: bool, force: bool) -> int:
     return exit_code_for(report)
 
 
+def _dry_run(settings: Settings, options: SyncOptions, console: Console) -> int:
+    """Plan against the state as it stands, reading it only: no lock, no file, no request."""
+    store = StateStore.open_existing(settings.state_file, settings.location_id)
+    try:
+        state = store.snapshot() if store else SyncState()
+    finally:
+        if store:
+            store.close()
+    plan = make_plan(options, state)
+    if plan.fatal:
+        raise RootError(plan.fatal)
+    plan = judge_uploads(plan, options.root)
+    print_plan(console, plan)
+    return exit_code_for_plan(plan)
+
+
 async def _sync_remote(
     settings: Settings, token: Secret, options: SyncOptions, store: StateStore, console: Console
 ) -> tuple[SyncReport, Traffic, Interrupts]:
@@ -165,7 +180,7 @@ async def _sync_remote(
     remote = _http(settings, token)
     try:
         with interrupts.installed(asyncio.get_running_loop()):
-            await remote.check_access()
+            await call_with_retries(options.retry, remote.check_access)
             report = await run_sync(
                 options, remote, store, lambda o: print_outcome(console, o), interrupts.stop
             )
@@ -194,15 +209,15 @@ def _ls(settings: Settings, whole: bool) -> int:
             try:
                 folder_id = await find_folder(remote, start, retry)
             except LookupError:
-                console.print(f"{escape(start)}/ does not exist yet: run mediasync sync")
+                console.print(f"{shown(start)}/ does not exist yet: run mediasync sync")
                 return
-            console.print(f"{escape(start or '(library root)')}/")
-            for path, item in await walk_tree(remote, folder_id):
+            console.print(f"{shown(start or '(library root)')}/")
+            for path, item in await walk_tree(remote, folder_id, retry=retry):
                 indent = "  " * (path.count("/") + 1)
                 if item.is_folder:
-                    console.print(f"{indent}{escape(item.name)}/")
+                    console.print(f"{indent}{shown(item.name)}/")
                 else:
-                    console.print(f"{indent}{escape(item.name)}  {escape(item.url or '')}")
+                    console.print(f"{indent}{shown(item.name)}  {shown(item.url or '')}")
         finally:
             await remote.aclose()
 
@@ -211,11 +226,11 @@ def _ls(settings: Settings, whole: bool) -> int:
 
 
 def _manifest(settings: Settings, fmt: str) -> int:
-    if not settings.state_file.exists():
+    store = StateStore.open_existing(settings.state_file, settings.location_id)
+    if store is None:
         _errors().print("nothing synced yet: run mediasync sync first")
         click.echo(render_manifest(SyncState(), fmt), nl=False)
         return EXIT_OK
-    store = StateStore.open(settings.state_file, settings.location_id)
     try:
         click.echo(render_manifest(store.snapshot(), fmt), nl=False)
     finally:

@@ -182,8 +182,8 @@ def settings_from_mapping(
         retry_max_wait=_number(s, "sync", "retry_max_wait", low=0),
         retry_deadline=_number(s, "sync", "retry_deadline", low=1),
         grace_period=_number(s, "sync", "grace_period", low=0),
-        max_file_bytes=int(_number(rules, "rules", "max_file_mb", low=0) * MB),
-        max_video_bytes=int(_number(rules, "rules", "max_video_mb", low=0) * MB),
+        max_file_bytes=int(_number(rules, "rules", "max_file_mb", low=0.001) * MB),
+        max_video_bytes=int(_number(rules, "rules", "max_video_mb", low=0.001) * MB),
     )
 
 

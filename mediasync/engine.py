@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mediasync.errors import RootError
 from mediasync.folders import ensure_folders
-from mediasync.models import ActionKind, LocalSnapshot, Outcome, OutcomeKind, Plan
+from mediasync.models import ActionKind, LocalSnapshot, Outcome, OutcomeKind, Plan, SyncState
 from mediasync.plan import Policy, plan
 from mediasync.pool import PoolControl, Sleep, run_pool
 from mediasync.recovery import resolve_intents
@@ -56,9 +56,9 @@ class SyncReport:
         return self.count(OutcomeKind.FAILED)
 
 
-def make_plan(options: SyncOptions, store: StateStore) -> Plan:
+def make_plan(options: SyncOptions, state: SyncState) -> Plan:
     """Scan and plan without touching the remote (what --dry-run shows)."""
-    return plan(_scan(options), store.snapshot(), options.policy)
+    return plan(_scan(options), state, options.policy)
 
 
 def _scan(options: SyncOptions) -> LocalSnapshot:

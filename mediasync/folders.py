@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import partial
 
-from mediasync.models import RemoteItem, name_of, parent_of
+from mediasync.models import RemoteItem, parent_of, remote_name
 from mediasync.remote import RemoteLibrary
 from mediasync.retrying import RetryPolicy, call_with_retries
 from mediasync.state import StateStore
@@ -33,7 +33,7 @@ async def ensure_folders(
         if path in known:
             return known[path]
         parent_id = await resolve(parent_of(path))
-        name = name_of(path)
+        name = remote_name(path)
         siblings = await call_with_retries(
             retry, partial(remote.list_items, parent_id, folders=True)
         )

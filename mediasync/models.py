@@ -6,6 +6,7 @@ so a plan means the same thing whichever machine or root folder it is applied to
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -22,6 +23,14 @@ def name_of(path: str) -> str:
     return path.rpartition("/")[2]
 
 
+def remote_name(path: str) -> str:
+    """The name a file or folder gets in the library: its local name, in Unicode NFC.
+
+    macOS may hand out names decomposed (NFD); the web app and people type them composed.
+    """
+    return unicodedata.normalize("NFC", name_of(path))
+
+
 @dataclass(frozen=True, slots=True)
 class LocalFile:
     path: str
@@ -31,15 +40,26 @@ class LocalFile:
 
 @dataclass(frozen=True, slots=True)
 class LocalSnapshot:
-    """What a stat-only walk of the local root saw."""
+    """What a stat-only walk of the local root saw.
+
+    `rejected` are entries that exist but cannot be synced (a FIFO, an unreadable name);
+    `unreadable` are folders whose contents are unknown. Neither may look like a deletion.
+    """
 
     root_exists: bool
     files: Mapping[str, LocalFile] = field(default_factory=lambda: MappingProxyType({}))
-    problems: tuple[Rejection, ...] = ()
+    rejected: tuple[Rejection, ...] = ()
+    unreadable: tuple[str, ...] = ()
 
     @staticmethod
-    def of(files: list[LocalFile], problems: tuple[Rejection, ...] = ()) -> LocalSnapshot:
-        return LocalSnapshot(True, MappingProxyType({f.path: f for f in files}), problems)
+    def of(
+        files: list[LocalFile],
+        rejected: tuple[Rejection, ...] = (),
+        unreadable: tuple[str, ...] = (),
+    ) -> LocalSnapshot:
+        return LocalSnapshot(
+            True, MappingProxyType({f.path: f for f in files}), rejected, unreadable
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,9 @@ from mediasync.config import MaxDelete
 from mediasync.models import Action, ActionKind, LocalSnapshot, Plan, Rejection, SyncState
 from mediasync.rules import check_name_and_size
 
+# Files under such a folder may still exist: they are never taken for deleted.
+UNREADABLE = "cannot read this folder: its files are neither sent nor deleted"
+
 
 @dataclass(frozen=True, slots=True)
 class Policy:
@@ -32,7 +35,7 @@ def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
         )
 
     uploads: list[Action] = []
-    rejections: list[Rejection] = list(local.problems)
+    rejections = [*local.rejected, *(Rejection(f or ".", UNREADABLE) for f in local.unreadable)]
     unchanged = 0
     for path in sorted(local.files):
         file = local.files[path]
@@ -47,16 +50,19 @@ def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
         else:
             unchanged += 1
 
+    still_here = {r.path for r in local.rejected}
     removed = [
         Action(ActionKind.DELETE, path, previous=entry)
         for path, entry in sorted(state.entries.items())
         if path not in local.files
+        and path not in still_here
+        and not _inside_any(path, local.unreadable)
     ]
     stale = [
         Action(ActionKind.DELETE_STALE, copy.path, stale_id=copy.remote_id)
         for copy in sorted(state.stale, key=lambda c: (c.path, c.remote_id))
     ]
-    blocked = _delete_block(removed, known, local, policy)
+    blocked = _delete_block(removed, known, policy)
     deletes = (removed if policy.delete else []) + stale
     return Plan(
         uploads=tuple(uploads),
@@ -67,16 +73,9 @@ def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
     )
 
 
-def _delete_block(
-    removed: list[Action], known: int, local: LocalSnapshot, policy: Policy
-) -> str | None:
+def _delete_block(removed: list[Action], known: int, policy: Policy) -> str | None:
     if not policy.delete or not removed:
         return None
-    if local.problems and not policy.force:
-        return (
-            f"{len(removed)} deletes skipped: part of the local folder could not be read, "
-            "so missing files may only be hidden"
-        )
     limit = policy.max_delete.limit_for(known)
     if len(removed) > limit and not policy.force:
         return (
@@ -84,6 +83,10 @@ def _delete_block(
             f"{policy.max_delete}): check the local folder, then run again with --force"
         )
     return None
+
+
+def _inside_any(path: str, folders: tuple[str, ...]) -> bool:
+    return any(folder == "" or path.startswith(f"{folder}/") for folder in folders)
 
 
 def _missing_root(known: int) -> str:

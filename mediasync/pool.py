@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from mediasync.models import Action, ActionKind, Outcome, name_of, parent_of
+from mediasync.models import Action, ActionKind, Outcome, parent_of, remote_name
 from mediasync.state import StateStore
 from mediasync.worker import WorkerContext, perform
 
@@ -113,7 +113,7 @@ def _begin_intent(store: StateStore, action: Action, ctx: WorkerContext, now: fl
         store.begin_intent(
             "upload",
             action.path,
-            name_of(action.path),
+            remote_name(action.path),
             ctx.folder_ids[parent_of(action.path)],
             now,
             size=action.local.size,
@@ -122,5 +122,5 @@ def _begin_intent(store: StateStore, action: Action, ctx: WorkerContext, now: fl
     else:
         remote_id = action.stale_id or (action.previous.remote_id if action.previous else None)
         store.begin_intent(
-            "delete", action.path, name_of(action.path), None, now, remote_id=remote_id
+            "delete", action.path, remote_name(action.path), None, now, remote_id=remote_id
         )

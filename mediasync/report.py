@@ -9,6 +9,7 @@ from rich.markup import escape
 
 from mediasync.engine import SyncReport
 from mediasync.models import ActionKind, Outcome, OutcomeKind, Plan
+from mediasync.scan import printable
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -26,35 +27,35 @@ _VERBS = {
 
 
 def print_outcome(console: Console, outcome: Outcome) -> None:
-    path = escape(outcome.path)
+    path = shown(outcome.path)
     if outcome.kind is OutcomeKind.UPLOADED:
         verb = _VERBS[(outcome.kind, outcome.action.kind)]
         url = outcome.entry.url if outcome.entry else ""
-        note = f"  ({escape(outcome.reason)})" if outcome.reason else ""
-        console.print(f"[green]{verb}[/] {path} → {escape(url)}{note}")
+        note = f"  ({shown(outcome.reason)})" if outcome.reason else ""
+        console.print(f"[green]{verb}[/] {path} → {shown(url)}{note}")
     elif outcome.kind is OutcomeKind.DELETED:
         console.print(f"[yellow]{_VERBS[(outcome.kind, outcome.action.kind)]}[/] {path}")
     elif outcome.kind is OutcomeKind.UNCHANGED:
         console.print(f"[dim]unchanged[/] {path} (only its timestamp moved)")
     elif outcome.kind is OutcomeKind.REJECTED:
-        console.print(f"[magenta]rejected[/] {path}: {escape(outcome.reason)}")
+        console.print(f"[magenta]rejected[/] {path}: {shown(outcome.reason)}")
     else:
-        console.print(f"[red]failed[/] {path}: {escape(outcome.reason)}")
+        console.print(f"[red]failed[/] {path}: {shown(outcome.reason)}")
 
 
 def print_plan(console: Console, plan: Plan) -> None:
     for action in plan.uploads:
         verb = "would upload" if action.kind is ActionKind.UPLOAD else "would replace"
-        console.print(f"{verb} {escape(action.path)}")
+        console.print(f"{verb} {shown(action.path)}")
     for rejection in plan.rejections:
-        console.print(f"would reject {escape(rejection.path)}: {escape(rejection.reason)}")
+        console.print(f"would reject {shown(rejection.path)}: {shown(rejection.reason)}")
     for action in plan.deletes:
         if plan.delete_blocked and action.kind is ActionKind.DELETE:
             continue
         what = "old copy of " if action.kind is ActionKind.DELETE_STALE else ""
-        console.print(f"would delete {what}{escape(action.path)}")
+        console.print(f"would delete {what}{shown(action.path)}")
     if plan.delete_blocked:
-        console.print(f"[red]delete guard:[/] {escape(plan.delete_blocked)}")
+        console.print(f"[red]delete guard:[/] {shown(plan.delete_blocked)}")
     console.print(
         f"dry run: {len(plan.uploads)} to send, {len(plan.deletes)} to delete, "
         f"{len(plan.rejections)} rejected, {plan.unchanged} unchanged; nothing was changed"
@@ -71,9 +72,9 @@ class Traffic:
 
 def print_summary(console: Console, report: SyncReport, traffic: Traffic | None = None) -> None:
     for rejection in report.plan.rejections:
-        console.print(f"[magenta]rejected[/] {escape(rejection.path)}: {escape(rejection.reason)}")
+        console.print(f"[magenta]rejected[/] {shown(rejection.path)}: {shown(rejection.reason)}")
     if report.deletes_skipped:
-        console.print(f"[red]deletes not done:[/] {escape(report.deletes_skipped)}")
+        console.print(f"[red]deletes not done:[/] {shown(report.deletes_skipped)}")
     uploaded = report.count(OutcomeKind.UPLOADED, ActionKind.UPLOAD)
     replaced = report.count(OutcomeKind.UPLOADED, ActionKind.REPLACE)
     deleted = report.count(OutcomeKind.DELETED, ActionKind.DELETE)
@@ -101,3 +102,8 @@ def exit_code_for_plan(plan: Plan) -> int:
     if plan.fatal:
         return EXIT_FATAL
     return EXIT_DELETE_GUARD if plan.delete_blocked else EXIT_OK
+
+
+def shown(text: str) -> str:
+    """Text (a path, a reason, a URL) as shown: one line, no escape sequences, no markup."""
+    return escape(printable(text))

@@ -203,6 +203,9 @@ def is_ignored(path: str, extra: Iterable[str] = ()) -> bool:
 
 def check_name_and_size(path: str, size: int, max_file: int, max_video: int) -> str | None:
     """The reason a file must not be uploaded, judged from its name and size only; else None."""
+    name = name_of(path)
+    if name != name.rstrip(" ."):
+        return "name ends with a space or a dot: rename it"
     ext = extension_of(path)
     if not ext:
         return "no file extension: the Media Library needs one (rename it, e.g. photo.png)"

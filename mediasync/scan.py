@@ -24,21 +24,23 @@ def scan_tree(root: Path, ignore: Iterable[str] = (), exclude: Path | None = Non
     patterns = tuple(ignore)
     excluded = os.path.realpath(exclude) if exclude is not None else None
     files: list[LocalFile] = []
-    problems: list[Rejection] = []
+    rejected: list[Rejection] = []
+    unreadable: list[str] = []
     stack: list[tuple[str, str]] = [(str(root), "")]
     while stack:
         folder, prefix = stack.pop()
         try:
             entries = list(os.scandir(folder))
-        except OSError as exc:
-            problems.append(Rejection(prefix or ".", f"cannot read folder: {exc.strerror}"))
+        except OSError:
+            unreadable.append(prefix.rstrip("/"))
             continue
         for entry in entries:
             rel = f"{prefix}{entry.name}"
             if is_ignored(rel, patterns):
                 continue
-            if not _is_utf8(entry.name):
-                problems.append(Rejection(_printable(rel), "name is not valid UTF-8: rename it"))
+            bad_name = _bad_name(entry.name)
+            if bad_name:
+                rejected.append(Rejection(printable(rel), bad_name))
                 continue
             try:
                 if entry.is_dir(follow_symlinks=False):
@@ -47,12 +49,16 @@ def scan_tree(root: Path, ignore: Iterable[str] = (), exclude: Path | None = Non
                     continue
                 info = entry.stat(follow_symlinks=True)
             except OSError as exc:
-                problems.append(Rejection(rel, f"cannot read: {exc.strerror}"))
+                rejected.append(Rejection(rel, f"cannot read: {exc.strerror}"))
                 continue
             if stat.S_ISREG(info.st_mode):
                 files.append(LocalFile(rel, info.st_size, info.st_mtime_ns))
+            elif not stat.S_ISDIR(info.st_mode):
+                rejected.append(Rejection(rel, "not a regular file (a pipe, socket or device)"))
     files.sort(key=lambda f: f.path)
-    return LocalSnapshot.of(files, tuple(sorted(problems, key=lambda p: p.path)))
+    return LocalSnapshot.of(
+        files, tuple(sorted(rejected, key=lambda r: r.path)), tuple(sorted(unreadable))
+    )
 
 
 def restat(root: Path, path: str) -> LocalFile | None:
@@ -66,13 +72,17 @@ def restat(root: Path, path: str) -> LocalFile | None:
     return LocalFile(path, info.st_size, info.st_mtime_ns)
 
 
-def _is_utf8(name: str) -> bool:
+def _bad_name(name: str) -> str | None:
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        return False
-    return True
+        return "name is not valid UTF-8: rename it"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "name holds control characters (a line break, say): rename it"
+    return None
 
 
-def _printable(name: str) -> str:
-    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+def printable(path: str) -> str:
+    """`path` safe to print on one line: undecodable bytes and control characters escaped."""
+    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(c if 32 <= ord(c) != 127 else f"\\x{ord(c):02x}" for c in text)

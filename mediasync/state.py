@@ -86,12 +86,7 @@ class StateStore:
             conn = sqlite3.connect(path, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            version = _meta(conn, "schema_version")
-            if version is not None and int(version) > SCHEMA_VERSION:
-                raise StateError(
-                    f"state file {path} has schema {version}, newer than this mediasync "
-                    f"({SCHEMA_VERSION}): upgrade mediasync"
-                )
+            version = _check_version(conn, path)
             if version is None:
                 conn.executescript(_SCHEMA)
             with _transaction(conn):
@@ -99,21 +94,43 @@ class StateStore:
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
                 )
                 conn.execute("INSERT OR IGNORE INTO meta VALUES ('location_id', ?)", (location_id,))
-            owner = _meta(conn, "location_id")
+                if _meta(conn, "location_id") != location_id and _holds_nothing(conn):
+                    # Nothing was ever recorded (a typo'd id, say): nothing ties it to a location.
+                    conn.execute(
+                        "UPDATE meta SET value = ? WHERE key = 'location_id'", (location_id,)
+                    )
         except sqlite3.DatabaseError as exc:
-            raise StateError(
-                f"state file {path} is unreadable or corrupt ({exc}): move it aside and run "
-                "again; mediasync will then treat every file as new"
-            ) from exc
+            raise _corrupt(path, exc) from exc
         except OSError as exc:
             raise StateError(f"cannot create state file {path}: {exc.strerror}") from exc
+        store = cls(conn, path)
+        store._check_owner(location_id)
+        return store
+
+    @classmethod
+    def open_existing(cls, path: Path, location_id: str) -> StateStore | None:
+        """Open the state read-only, or None if there is none yet; never creates anything."""
+        if not path.exists():
+            return None
+        try:
+            conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None)
+            if _check_version(conn, path) is None:
+                conn.close()
+                return None
+        except sqlite3.DatabaseError as exc:
+            raise _corrupt(path, exc) from exc
+        store = cls(conn, path)
+        store._check_owner(location_id)
+        return store
+
+    def _check_owner(self, location_id: str) -> None:
+        owner = _meta(self._conn, "location_id")
         if owner != location_id:
-            conn.close()
+            self._conn.close()
             raise StateError(
-                f"state file {path} belongs to location {owner}, not {location_id}: "
+                f"state file {self.path} belongs to location {owner}, not {location_id}: "
                 "use a separate [sync] state_file for each sub-account"
             )
-        return cls(conn, path)
 
     def close(self) -> None:
         self._conn.close()
@@ -257,6 +274,31 @@ def hold_lock(state_file: Path) -> Iterator[None]:
         yield
     finally:
         handle.close()
+
+
+def _check_version(conn: sqlite3.Connection, path: Path) -> str | None:
+    version = _meta(conn, "schema_version")
+    if version is not None and int(version) > SCHEMA_VERSION:
+        raise StateError(
+            f"state file {path} has schema {version}, newer than this mediasync "
+            f"({SCHEMA_VERSION}): upgrade mediasync"
+        )
+    return version
+
+
+def _holds_nothing(conn: sqlite3.Connection) -> bool:
+    return not any(
+        conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()
+        for table in ("files", "folders", "intents", "stale")
+    )
+
+
+def _corrupt(path: Path, exc: sqlite3.DatabaseError) -> StateError:
+    return StateError(
+        f"state file {path} is unreadable or corrupt ({exc}): restore it from a backup if you "
+        "have one; otherwise move it aside and run again, and mediasync will upload every file "
+        "anew (the copies already in the library stay and are no longer managed)"
+    )
 
 
 def _meta(conn: sqlite3.Connection, key: str) -> str | None:

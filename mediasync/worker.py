@@ -30,8 +30,8 @@ from mediasync.models import (
     OutcomeKind,
     StateEntry,
     UploadResult,
-    name_of,
     parent_of,
+    remote_name,
 )
 from mediasync.remote import RemoteLibrary
 from mediasync.retrying import RetryPolicy, call_with_retries
@@ -147,7 +147,7 @@ async def _upload_with_retries(
     action: Action, ctx: WorkerContext, stat: LocalFile, folder_id: str | None, content_type: str
 ) -> UploadResult:
     parcel = Parcel(
-        ctx.root / action.path, stat.size, name_of(action.path), folder_id, content_type
+        ctx.root / action.path, stat.size, remote_name(action.path), folder_id, content_type
     )
     return await deliver(ctx.remote, parcel, ctx.retry, ctx.clock, ctx.known_ids)
 

@@ -184,10 +184,25 @@ def test_a_second_run_is_locked_out(config: Path, media: Path) -> None:
 
 
 def test_dry_run_changes_nothing(config: Path, media: Path, sandbox: BackgroundSandbox) -> None:
+    (media / "fake.png").write_text("only text")
     result = run(config, "sync", "--dry-run")
     assert result.exit_code == 0
     assert "would upload images/sunset.png" in result.stdout
+    assert "would reject fake.png: content is not an image" in result.stdout
     assert sandbox.library.stats()["requests_total"] == 0
+    assert not (media / ".mediasync").exists()
+
+
+def test_hostile_names_are_refused_and_the_run_goes_on(
+    config: Path, media: Path, sandbox: BackgroundSandbox
+) -> None:
+    (media / "new\nline.png").write_bytes(png_bytes())
+    (media / "\x1b[31mred.png").write_bytes(png_bytes())
+    result = run(config, "sync")
+    assert result.exit_code == 0, result.output
+    assert "rejected new\\x0aline.png: name holds control characters" in result.stdout
+    assert "\x1b" not in result.output
+    assert len(sandbox.library.files()) == len(example_files())
 
 
 def test_token_is_not_stored(config: Path, media: Path) -> None:

@@ -18,8 +18,12 @@ from mediasync.models import (
 from mediasync.plan import Policy, plan
 
 
-def local(*files: tuple[str, int, int], problems: tuple[Rejection, ...] = ()) -> LocalSnapshot:
-    return LocalSnapshot.of([LocalFile(p, s, m) for p, s, m in files], problems)
+def local(
+    *files: tuple[str, int, int],
+    rejected: tuple[Rejection, ...] = (),
+    unreadable: tuple[str, ...] = (),
+) -> LocalSnapshot:
+    return LocalSnapshot.of([LocalFile(p, s, m) for p, s, m in files], rejected, unreadable)
 
 
 def state(*entries: tuple[str, int, int], stale: tuple[StaleCopy, ...] = ()) -> SyncState:
@@ -144,11 +148,18 @@ CASES = [
         ((("upload", "v.mp4"),), (), (("p.png", "too large"),), 0, False, False),
     ),
     (
-        "unreadable folders block deletes",
-        local(("a.png", 5, 1), problems=(Rejection("sub", "cannot read folder"),)),
-        state(("a.png", 5, 1), ("sub/b.png", 5, 1)),
+        "files under an unreadable folder are not deleted, others are",
+        local(("a.png", 5, 1), unreadable=("sub",)),
+        state(("a.png", 5, 1), ("sub/b.png", 5, 1), ("subway.png", 5, 1)),
         Policy(max_delete=MaxDelete(percent=100)),
-        ((), (("delete", "sub/b.png"),), (("sub", "cannot read folder"),), 1, True, False),
+        ((), (("delete", "subway.png"),), (("sub", "cannot read this folder"),), 1, False, False),
+    ),
+    (
+        "a recorded file that can no longer be read is rejected, not deleted",
+        local(("a.png", 5, 1), rejected=(Rejection("b.png", "cannot read: Permission denied"),)),
+        state(("a.png", 5, 1), ("b.png", 5, 1)),
+        Policy(max_delete=MaxDelete(percent=100)),
+        ((), (), (("b.png", "cannot read"),), 1, False, False),
     ),
     (
         "stale copies are deleted even when the guard trips",

@@ -74,9 +74,30 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
 
 def test_state_of_another_location_is_refused(tmp_path: Path) -> None:
     db = tmp_path / "state.db"
-    StateStore.open(db, "loc-a").close()
+    store = StateStore.open(db, "loc-a")
+    store.record(Outcome(OutcomeKind.UPLOADED, Action(ActionKind.UPLOAD, "a.png"), entry("a.png")))
+    store.close()
     with pytest.raises(StateError, match="belongs to location loc-a"):
         StateStore.open(db, "loc-b")
+    with pytest.raises(StateError, match="belongs to location loc-a"):
+        StateStore.open_existing(db, "loc-b")
+
+
+def test_a_state_that_recorded_nothing_follows_a_corrected_location(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    StateStore.open(db, "typo").close()
+    StateStore.open(db, "right").close()
+    reopened = StateStore.open_existing(db, "right")
+    assert reopened is not None
+
+
+def test_reading_creates_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "sub" / "state.db"
+    assert StateStore.open_existing(db, "loc") is None
+    assert not (tmp_path / "sub").exists()
+    StateStore.open(db, "loc").close()
+    reader = StateStore.open_existing(db, "loc")
+    assert reader is not None and reader.snapshot().entries == {}
 
 
 def test_intents_round_trip(tmp_path: Path) -> None:

@@ -6,10 +6,12 @@ in-memory twin for fast tests. One contract suite (tests/test_remote_contract.py
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
 from mediasync.models import RemoteItem, UploadResult
+from mediasync.retrying import RetryPolicy, call_with_retries
 
 
 class RemoteLibrary(Protocol):
@@ -35,15 +37,26 @@ class RemoteLibrary(Protocol):
 
 
 async def walk_tree(
-    remote: RemoteLibrary, parent_id: str | None = None, prefix: str = ""
+    remote: RemoteLibrary,
+    parent_id: str | None = None,
+    prefix: str = "",
+    retry: RetryPolicy | None = None,
 ) -> list[tuple[str, RemoteItem]]:
     """Every folder and file below `parent_id`, as (relative path, item), folders first."""
+    policy = retry or RetryPolicy()
+
+    async def listing(folder_id: str | None, folders: bool) -> list[RemoteItem]:
+        items = await call_with_retries(
+            policy, partial(remote.list_items, folder_id, folders=folders)
+        )
+        return sorted(items, key=_by_name)
+
     found: list[tuple[str, RemoteItem]] = []
-    for folder in sorted(await remote.list_items(parent_id, folders=True), key=_by_name):
+    for folder in await listing(parent_id, True):
         path = f"{prefix}{folder.name}"
         found.append((path, folder))
-        found.extend(await walk_tree(remote, folder.id, f"{path}/"))
-    for item in sorted(await remote.list_items(parent_id, folders=False), key=_by_name):
+        found.extend(await walk_tree(remote, folder.id, f"{path}/", policy))
+    for item in await listing(parent_id, False):
         found.append((f"{prefix}{item.name}", item))
     return found
 

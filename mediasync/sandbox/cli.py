@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -172,5 +173,9 @@ def _fault_plan(args: argparse.Namespace) -> FaultPlan:
 
 def main(argv: Sequence[str] | None = None) -> int:
     config, host, port = build_config_from_args(argv)
-    serve(config, host, port)
+    try:
+        serve(config, host, port)
+    except OSError as exc:
+        print(f"sandbox: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     return 0
