@@ -59,9 +59,10 @@ def main() -> None:
 @click.option("-c", "--config", "config_file", metavar="FILE", help=CONFIG_HELP)
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 @click.option("--force", is_flag=True, help="Allow deletes beyond [sync] max_delete.")
-def sync(config_file: str | None, dry_run: bool, force: bool) -> None:
+@click.option("--remote-check", is_flag=True, help="Look for files deleted in the web app now.")
+def sync(config_file: str | None, dry_run: bool, force: bool, remote_check: bool) -> None:
     """Upload new and changed files, delete remote copies of removed ones."""
-    sys.exit(_guarded(lambda: _sync(_settings(config_file), dry_run, force)))
+    sys.exit(_guarded(lambda: _sync(_settings(config_file), dry_run, force, remote_check)))
 
 
 @main.command("ls")
@@ -113,7 +114,7 @@ def _settings(config_file: str | None) -> Settings:
     return load_settings(find_config(config_file))
 
 
-def _sync(settings: Settings, dry_run: bool, force: bool) -> int:
+def _sync(settings: Settings, dry_run: bool, force: bool, remote_check: bool = False) -> int:
     console = _console()
     if settings.local_path.exists() and not settings.local_path.is_dir():
         raise RootError(f"[local] path {settings.local_path} is a file, not a folder")
@@ -134,10 +135,13 @@ def _sync(settings: Settings, dry_run: bool, force: bool) -> int:
             force=force,
             max_file_bytes=settings.max_file_bytes,
             max_video_bytes=settings.max_video_bytes,
+            restore_missing=settings.restore_missing,
         ),
         retry=_retry_policy(settings),
         clock=time.time,
         grace=settings.grace_period,
+        remote_check_interval=settings.remote_check_interval,
+        force_remote_check=remote_check,
     )
     if dry_run:
         return _dry_run(settings, options, console)

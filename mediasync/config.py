@@ -43,6 +43,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "retry_max_wait": 60.0,
         "retry_deadline": 900.0,
         "grace_period": 30.0,
+        "remote_check_interval": 3600.0,
+        "missing_remote": "upload",
     },
     "rules": {
         "max_file_mb": 25.0,
@@ -99,6 +101,8 @@ class Settings:
     retry_max_wait: float
     retry_deadline: float
     grace_period: float
+    remote_check_interval: float
+    restore_missing: bool
     max_file_bytes: int
     max_video_bytes: int
 
@@ -182,6 +186,8 @@ def settings_from_mapping(
         retry_max_wait=_number(s, "sync", "retry_max_wait", low=0),
         retry_deadline=_number(s, "sync", "retry_deadline", low=1),
         grace_period=_number(s, "sync", "grace_period", low=0),
+        remote_check_interval=_number(s, "sync", "remote_check_interval", low=0),
+        restore_missing=_choice(s, "sync", "missing_remote", ("upload", "report")) == "upload",
         max_file_bytes=int(_number(rules, "rules", "max_file_mb", low=0.001) * MB),
         max_video_bytes=int(_number(rules, "rules", "max_video_mb", low=0.001) * MB),
     )
@@ -241,6 +247,14 @@ def _string(table: dict[str, Any], section: str, key: str, required: bool = Fals
     if not isinstance(value, str):
         raise UsageError(f"[{section}] {key} must be a string in quotes, not {value!r}")
     return value
+
+
+def _choice(table: dict[str, Any], section: str, key: str, options: tuple[str, ...]) -> str:
+    value = table[key]
+    if value not in options:
+        listed = " or ".join(f'"{o}"' for o in options)
+        raise UsageError(f"[{section}] {key} must be {listed}, not {value!r}")
+    return str(value)
 
 
 def _bool(table: dict[str, Any], section: str, key: str) -> bool:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mediasync.drift import DriftReport, check_due, check_remote
 from mediasync.errors import RootError
 from mediasync.folders import ensure_folders
 from mediasync.models import ActionKind, LocalSnapshot, Outcome, OutcomeKind, Plan, SyncState
@@ -36,6 +37,8 @@ class SyncOptions:
     clock: Callable[[], float]
     grace: float = 30.0
     sleep: Sleep = asyncio.sleep
+    remote_check_interval: float | None = None
+    force_remote_check: bool = False
 
 
 @dataclass
@@ -43,6 +46,7 @@ class SyncReport:
     plan: Plan
     outcomes: list[Outcome] = field(default_factory=list)
     adopted: int = 0
+    drift: DriftReport | None = None
     deletes_skipped: str | None = None
     interrupted: bool = False
 
@@ -61,6 +65,13 @@ def make_plan(options: SyncOptions, state: SyncState) -> Plan:
     return plan(_scan(options), state, options.policy)
 
 
+def _remote_check_due(options: SyncOptions, store: StateStore) -> bool:
+    if options.force_remote_check:
+        return True
+    interval = options.remote_check_interval
+    return interval is not None and check_due(store, interval, options.clock())
+
+
 def _scan(options: SyncOptions) -> LocalSnapshot:
     return scan_tree(options.root, options.ignore, exclude=options.state_dir)
 
@@ -77,11 +88,14 @@ async def run_sync(
         options.concurrency, stop or asyncio.Event(), options.grace, options.sleep, options.clock
     )
     adopted = await resolve_intents(remote, store, options.retry, options.clock)
+    drift = None
+    if _remote_check_due(options, store):
+        drift = await check_remote(remote, store, options.retry, options.clock)
     local = await asyncio.to_thread(_scan, options)
     the_plan = plan(local, store.snapshot(), options.policy)
     if the_plan.fatal:
         raise RootError(the_plan.fatal)
-    report = SyncReport(the_plan, adopted=adopted)
+    report = SyncReport(the_plan, adopted=adopted, drift=drift)
     store.clear_problems()
     for rejection in the_plan.rejections:
         store.record_problem(rejection.path, OutcomeKind.REJECTED.value, rejection.reason)

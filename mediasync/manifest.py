@@ -1,4 +1,8 @@
-"""The path → hosted URL manifest that people paste into emails, blogs and funnels."""
+"""The path → hosted URL manifest that people paste into emails, blogs and funnels.
+
+`status` says how each copy stands: "synced"; "restored" (it was deleted in the web app and
+mediasync sent it again, so its URL changed); "missing" (deleted there and only reported).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from datetime import UTC, datetime
 
 from mediasync.models import SyncState
 
-FIELDS = ("path", "url", "id", "size", "uploaded_at")
+FIELDS = ("path", "url", "id", "size", "uploaded_at", "status")
 
 
 def manifest_rows(state: SyncState) -> list[dict[str, str | int]]:
@@ -22,6 +26,7 @@ def manifest_rows(state: SyncState) -> list[dict[str, str | int]]:
             "uploaded_at": datetime.fromtimestamp(e.uploaded_at, UTC)
             .isoformat(timespec="seconds")
             .replace("+00:00", "Z"),
+            "status": e.status,
         }
         for e in sorted(state.entries.values(), key=lambda e: e.path)
     ]

@@ -62,6 +62,12 @@ class LocalSnapshot:
         )
 
 
+# StateEntry.status: how the recorded copy stands, as the manifest reports it.
+SYNCED = "synced"
+RESTORED = "restored"  # it vanished from the library (deleted in the web app) and was re-sent
+MISSING = "missing"  # it vanished from the library and, as configured, was only reported
+
+
 @dataclass(frozen=True, slots=True)
 class StateEntry:
     """One file that mediasync uploaded and the remote confirmed."""
@@ -74,7 +80,7 @@ class StateEntry:
     url: str
     folder_id: str | None
     uploaded_at: float
-    remote_missing: bool = False
+    status: str = "synced"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +126,7 @@ class UploadResult:
 class ActionKind(Enum):
     UPLOAD = "upload"
     REPLACE = "replace"
+    RESTORE = "restore"
     DELETE = "delete"
     DELETE_STALE = "delete-stale"
 
@@ -147,6 +154,7 @@ class Plan:
     deletes: tuple[Action, ...] = ()
     rejections: tuple[Rejection, ...] = ()
     unchanged: int = 0
+    missing: tuple[str, ...] = ()
     delete_blocked: str | None = None
     fatal: str | None = None
 

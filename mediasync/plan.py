@@ -8,7 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mediasync.config import MaxDelete
-from mediasync.models import Action, ActionKind, LocalSnapshot, Plan, Rejection, SyncState
+from mediasync.models import (
+    MISSING,
+    Action,
+    ActionKind,
+    LocalSnapshot,
+    Plan,
+    Rejection,
+    SyncState,
+)
 from mediasync.rules import check_name_and_size
 
 # Files under such a folder may still exist: they are never taken for deleted.
@@ -22,6 +30,7 @@ class Policy:
     force: bool = False
     max_file_bytes: int = 25 * 1024 * 1024
     max_video_bytes: int = 25 * 1024 * 1024
+    restore_missing: bool = True
 
 
 def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
@@ -35,6 +44,7 @@ def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
         )
 
     uploads: list[Action] = []
+    missing: list[str] = []
     rejections = [*local.rejected, *(Rejection(f or ".", UNREADABLE) for f in local.unreadable)]
     unchanged = 0
     for path in sorted(local.files):
@@ -45,8 +55,12 @@ def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
             rejections.append(Rejection(path, reason))
         elif previous is None:
             uploads.append(Action(ActionKind.UPLOAD, path, local=file))
+        elif previous.status == MISSING and policy.restore_missing:
+            uploads.append(Action(ActionKind.RESTORE, path, local=file, previous=previous))
         elif (previous.size, previous.mtime_ns) != (file.size, file.mtime_ns):
             uploads.append(Action(ActionKind.REPLACE, path, local=file, previous=previous))
+        elif previous.status == MISSING:
+            missing.append(path)
         else:
             unchanged += 1
 
@@ -69,6 +83,7 @@ def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
         deletes=tuple(deletes),
         rejections=tuple(sorted(rejections, key=lambda r: r.path)),
         unchanged=unchanged,
+        missing=tuple(missing),
         delete_blocked=blocked,
     )
 

@@ -12,9 +12,9 @@ import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from mediasync.models import Action, ActionKind, Outcome, parent_of, remote_name
+from mediasync.models import Action, Outcome, parent_of, remote_name
 from mediasync.state import StateStore
-from mediasync.worker import WorkerContext, perform
+from mediasync.worker import UPLOADS, WorkerContext, perform
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -108,7 +108,7 @@ async def _cut_off(workers: list[asyncio.Task[None]], control: PoolControl) -> N
 
 
 def _begin_intent(store: StateStore, action: Action, ctx: WorkerContext, now: float) -> None:
-    if action.kind in (ActionKind.UPLOAD, ActionKind.REPLACE):
+    if action.kind in UPLOADS:
         assert action.local is not None
         store.begin_intent(
             "upload",

@@ -21,6 +21,7 @@ EXIT_LOCKED = 5
 _VERBS = {
     (OutcomeKind.UPLOADED, ActionKind.UPLOAD): "uploaded",
     (OutcomeKind.UPLOADED, ActionKind.REPLACE): "replaced",
+    (OutcomeKind.UPLOADED, ActionKind.RESTORE): "restored",
     (OutcomeKind.DELETED, ActionKind.DELETE): "deleted",
     (OutcomeKind.DELETED, ActionKind.DELETE_STALE): "removed old copy of",
 }
@@ -45,7 +46,7 @@ def print_outcome(console: Console, outcome: Outcome) -> None:
 
 def print_plan(console: Console, plan: Plan) -> None:
     for action in plan.uploads:
-        verb = "would upload" if action.kind is ActionKind.UPLOAD else "would replace"
+        verb = f"would {action.kind.value}"
         console.print(f"{verb} {shown(action.path)}")
     for rejection in plan.rejections:
         console.print(f"would reject {shown(rejection.path)}: {shown(rejection.reason)}")
@@ -73,14 +74,22 @@ class Traffic:
 def print_summary(console: Console, report: SyncReport, traffic: Traffic | None = None) -> None:
     for rejection in report.plan.rejections:
         console.print(f"[magenta]rejected[/] {shown(rejection.path)}: {shown(rejection.reason)}")
+    for path in report.plan.missing:
+        console.print(
+            f"[red]missing remotely[/] {shown(path)}: deleted in the library; not re-sent "
+            '([sync] missing_remote = "report")'
+        )
     if report.deletes_skipped:
         console.print(f"[red]deletes not done:[/] {shown(report.deletes_skipped)}")
     uploaded = report.count(OutcomeKind.UPLOADED, ActionKind.UPLOAD)
     replaced = report.count(OutcomeKind.UPLOADED, ActionKind.REPLACE)
+    restored = report.count(OutcomeKind.UPLOADED, ActionKind.RESTORE)
     deleted = report.count(OutcomeKind.DELETED, ActionKind.DELETE)
     rejected = report.count(OutcomeKind.REJECTED) + len(report.plan.rejections)
     unchanged = report.plan.unchanged + report.count(OutcomeKind.UNCHANGED)
     adopted = f", {report.adopted} recovered" if report.adopted else ""
+    adopted += f", {restored} restored" if restored else ""
+    adopted += f", {len(report.plan.missing)} missing remotely" if report.plan.missing else ""
     cost = (
         f"; {traffic.requests} requests, {traffic.throttled} rate-limited (429)" if traffic else ""
     )

@@ -2,8 +2,8 @@
 per outcome, plus folder ids, upload/delete intents, stale remote copies, problems and the run lock.
 
 Tables (schema version 1):
-    meta(key, value)                      schema_version, location_id
-    files(path, size, mtime_ns, sha256, remote_id, url, folder_id, uploaded_at, remote_missing)
+    meta(key, value)                      schema_version, location_id, last_remote_check
+    files(path, size, mtime_ns, sha256, remote_id, url, folder_id, uploaded_at, status)
     folders(path, remote_id)              local folder → remote folder id ("" = the root folder)
     intents(id, kind, path, name, folder_id, size, mtime_ns, remote_id, started_at)
     stale(remote_id, path, since)         old copies of replaced files still to delete
@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS files (
     url TEXT NOT NULL,
     folder_id TEXT,
     uploaded_at REAL NOT NULL,
-    remote_missing INTEGER NOT NULL DEFAULT 0
+    status TEXT NOT NULL DEFAULT 'synced'
 );
 CREATE TABLE IF NOT EXISTS folders (path TEXT PRIMARY KEY, remote_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS intents (
@@ -138,11 +138,9 @@ class StateStore:
     def snapshot(self) -> SyncState:
         rows = self._conn.execute(
             "SELECT path, size, mtime_ns, sha256, remote_id, url, folder_id, uploaded_at,"
-            " remote_missing FROM files ORDER BY path"
+            " status FROM files ORDER BY path"
         ).fetchall()
-        entries = [
-            StateEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8])) for r in rows
-        ]
+        entries = [StateEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows]
         stale = self._conn.execute("SELECT remote_id, path FROM stale ORDER BY remote_id")
         return SyncState.of(entries, tuple(StaleCopy(r[0], r[1]) for r in stale))
 
@@ -188,6 +186,23 @@ class StateStore:
     def problems(self) -> list[tuple[str, str, str]]:
         rows = self._conn.execute("SELECT path, kind, reason FROM problems ORDER BY path")
         return [(r[0], r[1], r[2]) for r in rows]
+
+    def mark_missing(self, paths: list[str]) -> None:
+        with _transaction(self._conn):
+            self._conn.executemany(
+                "UPDATE files SET status = 'missing' WHERE path = ?", [(p,) for p in paths]
+            )
+
+    def forget_folders(self, paths: list[str]) -> None:
+        with _transaction(self._conn):
+            self._conn.executemany("DELETE FROM folders WHERE path = ?", [(p,) for p in paths])
+
+    def meta(self, key: str) -> str | None:
+        return _meta(self._conn, key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        with _transaction(self._conn):
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def folders(self) -> dict[str, str]:
         return dict(self._conn.execute("SELECT path, remote_id FROM folders").fetchall())
@@ -243,7 +258,7 @@ class StateStore:
                 e.url,
                 e.folder_id,
                 e.uploaded_at,
-                int(e.remote_missing),
+                e.status,
             ),
         )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -23,6 +23,8 @@ from mediasync.errors import (
     is_fatal,
 )
 from mediasync.models import (
+    RESTORED,
+    SYNCED,
     Action,
     ActionKind,
     LocalFile,
@@ -37,6 +39,8 @@ from mediasync.remote import RemoteLibrary
 from mediasync.retrying import RetryPolicy, call_with_retries
 from mediasync.rules import SNIFF_BYTES, check_name_and_size, judge_content
 from mediasync.scan import restat
+
+UPLOADS = frozenset({ActionKind.UPLOAD, ActionKind.REPLACE, ActionKind.RESTORE})
 
 # How many times a file that changes while it is being sent is sent again before giving up.
 CONTENT_ROUNDS = 3
@@ -56,7 +60,7 @@ class WorkerContext:
 
 async def perform(action: Action, ctx: WorkerContext) -> Outcome:
     try:
-        if action.kind in (ActionKind.UPLOAD, ActionKind.REPLACE):
+        if action.kind in UPLOADS:
             return await _upload(action, ctx)
         return await _delete(action, ctx)
     except MediasyncError as exc:
@@ -78,19 +82,11 @@ async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
         return Outcome(OutcomeKind.REJECTED, action, reason=verdict.reason)
 
     previous = action.previous
-    if previous is not None and previous.sha256 is not None:
+    restoring = action.kind is ActionKind.RESTORE
+    if previous is not None and previous.sha256 is not None and not restoring:
         digest = await hash_file(ctx.root / action.path)
         if digest == previous.sha256:
-            touched = StateEntry(
-                action.path,
-                current.size,
-                current.mtime_ns,
-                digest,
-                previous.remote_id,
-                previous.url,
-                previous.folder_id,
-                previous.uploaded_at,
-            )
+            touched = replace(previous, size=current.size, mtime_ns=current.mtime_ns)
             return Outcome(OutcomeKind.UNCHANGED, action, entry=touched)
 
     folder_id = ctx.folder_ids[parent_of(action.path)]
@@ -107,9 +103,10 @@ async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
         result.url,
         folder_id,
         ctx.clock(),
+        RESTORED if restoring else SYNCED,
     )
     stale_id = None
-    if previous is not None:
+    if previous is not None and not restoring:
         # The new copy is live before the old one goes, so a hosted copy always exists.
         try:
             await _delete_remote(previous.remote_id, ctx)

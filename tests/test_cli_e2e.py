@@ -217,5 +217,39 @@ def test_manifest_csv(config: Path) -> None:
     assert run(config, "sync").exit_code == 0
     result = run(config, "manifest", "--format", "csv")
     lines = result.stdout.splitlines()
-    assert lines[0] == "path,url,id,size,uploaded_at"
+    assert lines[0] == "path,url,id,size,uploaded_at,status"
     assert len(lines) == len(example_files()) + 1
+
+
+def delete_in_web_app(sandbox: BackgroundSandbox, remote_id: str) -> None:
+    request = urllib.request.Request(
+        f"{sandbox.base_url}/medias/{remote_id}?altType=location&altId={LOCATION}",
+        method="DELETE",
+        headers={"Authorization": f"Bearer {TOKEN}", "Version": "2021-07-28"},
+    )
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200
+
+
+def test_a_file_deleted_behind_our_back_is_restored(
+    config: Path, sandbox: BackgroundSandbox
+) -> None:
+    assert run(config, "sync").exit_code == 0
+    before = manifest(config)["images/sunset.png"]
+    delete_in_web_app(sandbox, str(before["id"]))
+    result = run(config, "sync", "--remote-check")
+    assert result.exit_code == 0, result.output
+    assert "restored images/sunset.png" in result.stdout
+    after = manifest(config)["images/sunset.png"]
+    assert after["status"] == "restored" and after["url"] != before["url"]
+    with urllib.request.urlopen(str(after["url"])) as response:
+        assert response.status == 200
+
+
+def test_with_a_zero_interval_every_sync_checks(config: Path, sandbox: BackgroundSandbox) -> None:
+    config.write_text(config.read_text() + "\n[sync]\nremote_check_interval = 0\n")
+    assert run(config, "sync").exit_code == 0
+    delete_in_web_app(sandbox, str(manifest(config)["docs/price-list.pdf"]["id"]))
+    result = run(config, "sync")
+    assert result.exit_code == 0 and "1 restored" in result.stdout
+    assert len(sandbox.library.files()) == len(example_files())

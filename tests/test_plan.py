@@ -6,6 +6,7 @@ import pytest
 
 from mediasync.config import MaxDelete
 from mediasync.models import (
+    MISSING,
     ActionKind,
     LocalFile,
     LocalSnapshot,
@@ -206,3 +207,26 @@ def test_replace_carries_the_previous_entry() -> None:
     (action,) = result.uploads
     assert action.kind is ActionKind.REPLACE
     assert action.previous is not None and action.previous.remote_id == "id-a.png"
+
+
+@pytest.mark.parametrize(
+    ("restore", "changed", "expected_uploads", "expected_missing"),
+    [
+        (True, False, (("restore", "a.png"),), ()),
+        (True, True, (("restore", "a.png"),), ()),
+        (False, False, (), ("a.png",)),
+        (False, True, (("replace", "a.png"),), ()),
+    ],
+)
+def test_files_missing_remotely(
+    restore: bool,
+    changed: bool,
+    expected_uploads: tuple[tuple[str, str], ...],
+    expected_missing: tuple[str, ...],
+) -> None:
+    gone = StateEntry("a.png", 5, 1, "h", "id-a", "u/a", None, 1.0, MISSING)
+    snapshot = local(("a.png", 6 if changed else 5, 1))
+    result = plan(snapshot, SyncState.of([gone]), Policy(restore_missing=restore))
+    assert tuple((a.kind.value, a.path) for a in result.uploads) == expected_uploads
+    assert result.missing == expected_missing
+    assert result.deletes == ()
