@@ -24,6 +24,8 @@ START_MAX = 25
 START_INTERVAL_S = 10.0
 # Our send time and the server's arrival time differ by the latency; keep this much slack.
 MARGIN_S = 0.25
+# How far back our own sends still count when the server says its window is full.
+SHARED_SLACK_S = 1.0
 
 
 class RateLimiter:
@@ -75,7 +77,8 @@ class RateLimiter:
         if limit and limit >= 1:
             self.max_requests = int(limit)
         remaining = _number(headers.get("x-ratelimit-remaining"))
-        ours = sum(1 for t in self._sent if t > now - self.interval)
+        # Arrival and answer times differ from our send times: count a little generously.
+        ours = sum(1 for t in self._sent if t > now - self.interval - SHARED_SLACK_S)
         if remaining == 0 and ours < self.max_requests:
             # Someone else shares this budget (all PITs of a trial account do): back off.
             self._resume_at = max(self._resume_at, now + self.interval)
