@@ -32,3 +32,18 @@ def png_bytes(width: int = 4, height: int = 4) -> bytes:
 
 def example_files() -> list[str]:
     return sorted(p.relative_to(EXAMPLES).as_posix() for p in EXAMPLES.rglob("*") if p.is_file())
+
+
+class Clock:
+    """A clock that only moves when something sleeps on it: tests record waits, never wait."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds

@@ -23,6 +23,7 @@ from mediasync.errors import (
 )
 from mediasync.ratelimit import RateLimiter
 from mediasync.remote.http import HttpLibrary
+from tests.helpers import Clock
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 TOKEN = "pit-11111111-2222-3333-4444-555555555555"
@@ -254,19 +255,6 @@ async def test_statuses_map_onto_the_error_tree(
         await client.delete("f" * 24)
     assert text in str(caught.value)
     assert TOKEN not in str(caught.value)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.waits: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
 
 
 async def limited_client(

@@ -9,19 +9,7 @@ import pytest
 
 from mediasync.errors import BudgetExhaustedError
 from mediasync.ratelimit import MARGIN_S, RateLimiter
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.waits: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
+from tests.helpers import Clock
 
 
 def limiter(clock: Clock, max_requests: int = 3) -> RateLimiter:
