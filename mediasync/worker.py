@@ -66,8 +66,11 @@ async def perform(action: Action, ctx: WorkerContext) -> Outcome:
     except MediasyncError as exc:
         if is_fatal(exc):
             raise
-        kind = OutcomeKind.FAILED
-        return Outcome(kind, action, reason=_one_line(exc))
+        return Outcome(OutcomeKind.FAILED, action, reason=_one_line(exc))
+    except Exception as exc:
+        # One file's surprise (a library quirk, say) must not stop the others.
+        reason = f"unexpected error ({type(exc).__name__}: {_one_line(exc)})"
+        return Outcome(OutcomeKind.FAILED, action, reason=reason)
 
 
 async def _upload(action: Action, ctx: WorkerContext) -> Outcome:

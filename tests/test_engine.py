@@ -238,3 +238,14 @@ async def test_file_changing_during_send_is_sent_again(media: Path, store: State
     assert remote.items[entry.remote_id].content == target.read_bytes()
     named = [s for s in remote.files() if s.item.name == "sunset.png"]
     assert len(named) == 1
+
+
+async def test_an_unexpected_error_fails_one_file_not_the_run(
+    media: Path, store: StateStore
+) -> None:
+    remote = MemoryLibrary()
+    remote.fail_next("upload", ValueError("Forbidden control character"))
+    report = await sync(media, remote, store)
+    assert report.failed == 1
+    assert "unexpected error (ValueError: Forbidden control character)" in report.outcomes[0].reason
+    assert len(remote.files()) == len(example_files()) - 1

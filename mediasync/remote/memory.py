@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from mediasync.errors import MediasyncError, NotFoundError, RejectedError
+from mediasync.errors import NotFoundError, RejectedError
 from mediasync.models import RemoteItem, UploadResult
 from mediasync.remote.streaming import Digest, read_chunks
 from mediasync.rules import accepted_extensions, category_of_extension, extension_of
@@ -30,7 +30,7 @@ class StoredItem:
 
 @dataclass
 class Fault:
-    error: MediasyncError
+    error: Exception
     after_store: bool = False
 
 
@@ -43,9 +43,7 @@ class MemoryLibrary:
     _faults: dict[str, deque[Fault]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    def fail_next(
-        self, operation: str, error: MediasyncError, *, after_store: bool = False
-    ) -> None:
+    def fail_next(self, operation: str, error: Exception, *, after_store: bool = False) -> None:
         """Make the next `operation` call raise `error` (after storing the upload, if asked)."""
         self._faults.setdefault(operation, deque()).append(Fault(error, after_store))
 
