@@ -33,13 +33,8 @@ async def ensure_folders(
         if path in known:
             return known[path]
         parent_id = await resolve(parent_of(path))
-        name = remote_name(path)
-        siblings = await call_with_retries(
-            retry, partial(remote.list_items, parent_id, folders=True)
-        )
-        match = _oldest_named(siblings, name)
-        if match is None:
-            match = await call_with_retries(retry, partial(remote.create_folder, name, parent_id))
+        find_or_make = partial(_find_or_create, remote, remote_name(path), parent_id)
+        match = await call_with_retries(retry, find_or_make)
         store.set_folder(path, match.id)
         known[path] = match.id
         return match.id
@@ -62,6 +57,15 @@ async def find_folder(remote: RemoteLibrary, path: str, retry: RetryPolicy) -> s
             raise LookupError(path)
         folder_id = match.id
     return folder_id
+
+
+async def _find_or_create(remote: RemoteLibrary, name: str, parent_id: str | None) -> RemoteItem:
+    """One attempt: reuse the folder if it is there, else make it.
+
+    Looking first on every attempt means a create whose answer was lost is not repeated.
+    """
+    match = _oldest_named(await remote.list_items(parent_id, folders=True), name)
+    return match if match is not None else await remote.create_folder(name, parent_id)
 
 
 def _oldest_named(items: list[RemoteItem], name: str) -> RemoteItem | None:

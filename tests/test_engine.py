@@ -249,3 +249,15 @@ async def test_an_unexpected_error_fails_one_file_not_the_run(
     assert report.failed == 1
     assert "unexpected error (ValueError: Forbidden control character)" in report.outcomes[0].reason
     assert len(remote.files()) == len(example_files()) - 1
+
+
+async def test_a_folder_whose_creation_answer_was_lost_is_not_made_twice(
+    media: Path, store: StateStore
+) -> None:
+    remote = MemoryLibrary()
+    lost = RetryableError("POST /medias/folder: connection failed (ServerDisconnectedError)")
+    remote.fail_next("create_folder", lost, after_store=True)
+    report = await sync(media, remote, store)
+    assert report.failed == 0
+    folders = [s.item.name for s in remote.items.values() if s.item.is_folder]
+    assert sorted(folders) == sorted(set(folders))
