@@ -20,7 +20,7 @@ from mediasync.errors import MediasyncError, RootError
 from mediasync.folders import find_folder
 from mediasync.interrupt import Interrupts
 from mediasync.manifest import render_manifest
-from mediasync.models import SyncState
+from mediasync.models import Plan, SyncState
 from mediasync.plan import Policy
 from mediasync.preview import judge_uploads
 from mediasync.remote import walk_tree
@@ -154,7 +154,8 @@ def _sync(settings: Settings, dry_run: bool, force: bool, remote_check: bool = F
             )
         finally:
             store.close()
-    print_summary(console, report, traffic)
+    if report.plan != Plan() or report.outcomes:
+        print_summary(console, report, traffic)
     if interrupts.received is not None:
         console.print("interrupted: the state is consistent; run again to finish")
         return interrupts.exit_code
@@ -180,14 +181,31 @@ def _dry_run(settings: Settings, options: SyncOptions, console: Console) -> int:
 async def _sync_remote(
     settings: Settings, token: Secret, options: SyncOptions, store: StateStore, console: Console
 ) -> tuple[SyncReport, Traffic, Interrupts]:
+    loop = asyncio.get_running_loop()
     interrupts = Interrupts(asyncio.Event(), _errors().print, settings.grace_period)
     remote = _http(settings, token)
+
+    async def run() -> SyncReport:
+        await call_with_retries(options.retry, remote.check_access)
+        return await run_sync(
+            options, remote, store, lambda o: print_outcome(console, o), interrupts.stop
+        )
+
+    task = asyncio.ensure_future(run())
+
+    # The pool honours the grace period itself; this catches a phase stuck elsewhere (a slow
+    # listing, say). Cancelling is safe: intents cover whatever it cuts short.
+    def cut_off_later() -> None:
+        loop.call_later(settings.grace_period + 5, task.cancel)
+
+    interrupts.on_stop = cut_off_later
     try:
-        with interrupts.installed(asyncio.get_running_loop()):
-            await call_with_retries(options.retry, remote.check_access)
-            report = await run_sync(
-                options, remote, store, lambda o: print_outcome(console, o), interrupts.stop
-            )
+        with interrupts.installed(loop):
+            report = await task
+    except asyncio.CancelledError:
+        if interrupts.received is None:
+            raise
+        report = SyncReport(Plan(), interrupted=True)
     finally:
         await remote.aclose()
     return report, Traffic(remote.limiter.requests, remote.limiter.throttled), interrupts

@@ -100,6 +100,9 @@ async def run_sync(
     for rejection in the_plan.rejections:
         store.record_problem(rejection.path, OutcomeKind.REJECTED.value, rejection.reason)
 
+    if control.stop.is_set():
+        report.interrupted = True
+        return report
     folder_ids = await ensure_folders(
         remote, store, options.root_folder, the_plan.folders, options.retry
     )

@@ -25,8 +25,10 @@ class Interrupts:
         announce: Callable[[str], None],
         grace: float,
         exit_now: Callable[[int], NoReturn] = os._exit,
+        on_stop: Callable[[], None] = lambda: None,
     ) -> None:
         self.stop = stop
+        self.on_stop = on_stop
         self.received: int | None = None
         self._announce = announce
         self._grace = grace
@@ -44,6 +46,7 @@ class Interrupts:
             self._exit_now(128 + signum)
         self.received = signum
         self.stop.set()
+        self.on_stop()
         self._announce(
             f"{signal.Signals(signum).name}: no new transfers; waiting up to {self._grace:g} s "
             "for those in flight (signal again to stop at once)"

@@ -29,13 +29,21 @@ def exit_now(code: int) -> NoReturn:
 
 def test_first_signal_asks_to_stop_second_exits_at_once() -> None:
     said: list[str] = []
-    interrupts = Interrupts(asyncio.Event(), said.append, grace=30, exit_now=exit_now)
+    stops: list[bool] = []
+    interrupts = Interrupts(
+        asyncio.Event(),
+        said.append,
+        grace=30,
+        exit_now=exit_now,
+        on_stop=lambda: stops.append(True),
+    )
     interrupts.handle(signal.SIGTERM)
-    assert interrupts.stop.is_set()
+    assert interrupts.stop.is_set() and stops == [True]
     assert interrupts.exit_code == 143
     assert "SIGTERM" in said[0] and "30 s" in said[0]
     with pytest.raises(Exited, match="130"):
         interrupts.handle(signal.SIGINT)
+    assert stops == [True]
 
 
 async def test_handlers_are_installed_on_the_loop_and_removed() -> None:
