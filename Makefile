@@ -1,11 +1,12 @@
 # make demo: set up .venv, run the sandbox, sync the example media and walk the checklist.
 # make test: set up .venv, then ruff, mypy --strict and pytest.
+# make chaos / make bench: the fault-and-kill check and the rate-limit throughput measure.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint typecheck unit demo clean
+.PHONY: venv test lint typecheck unit demo chaos bench clean
 
 venv: $(STAMP)
 
@@ -16,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: venv
-	$(BIN)/ruff check mediasync tests contrib
+	$(BIN)/ruff check mediasync tests bench
 
 typecheck: venv
 	$(BIN)/mypy --strict
@@ -31,3 +32,10 @@ demo: venv
 
 clean:
 	rm -rf $(VENV) demo *.egg-info
+
+# Not part of `make test`: minutes long, and they measure rather than assert.
+chaos: venv
+	$(BIN)/python bench/chaos.py
+
+bench: venv
+	$(BIN)/python bench/throughput.py
