@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import stat
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -55,7 +56,8 @@ def scan_tree(root: Path, ignore: Iterable[str] = (), exclude: Path | None = Non
                 files.append(LocalFile(rel, info.st_size, info.st_mtime_ns))
             elif not stat.S_ISDIR(info.st_mode):
                 rejected.append(Rejection(rel, "not a regular file (a pipe, socket or device)"))
-    files.sort(key=lambda f: f.path)
+    files, clashes = _without_clashes(files)
+    rejected.extend(clashes)
     return LocalSnapshot.of(
         files, tuple(sorted(rejected, key=lambda r: r.path)), tuple(sorted(unreadable))
     )
@@ -70,6 +72,21 @@ def restat(root: Path, path: str) -> LocalFile | None:
     if not stat.S_ISREG(info.st_mode):
         return None
     return LocalFile(path, info.st_size, info.st_mtime_ns)
+
+
+def _without_clashes(files: list[LocalFile]) -> tuple[list[LocalFile], list[Rejection]]:
+    """Keep one of several files whose names only differ in Unicode composition (NFC/NFD):
+    in the library they would carry the same name, and one could be taken for the other."""
+    kept: dict[str, LocalFile] = {}
+    clashes: list[Rejection] = []
+    for file in sorted(files, key=lambda f: f.path):
+        key = unicodedata.normalize("NFC", file.path)
+        if key in kept:
+            reason = f"same name as {kept[key].path!r} once composed: rename one of them"
+            clashes.append(Rejection(printable(file.path), reason))
+        else:
+            kept[key] = file
+    return sorted(kept.values(), key=lambda f: f.path), clashes
 
 
 def _bad_name(name: str) -> str | None:

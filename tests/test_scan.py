@@ -79,3 +79,14 @@ def test_restat_sees_changes_and_disappearance(tmp_path: Path) -> None:
     assert first is not None and second is not None and second.size == 2
     path.unlink()
     assert restat(tmp_path, "a.png") is None
+
+
+def test_names_that_compose_alike_are_not_both_sent(tmp_path: Path) -> None:
+    composed = unicodedata.normalize("NFC", "Café.png")
+    decomposed = unicodedata.normalize("NFD", "Café.png")
+    (tmp_path / composed).write_bytes(b"1")
+    (tmp_path / decomposed).write_bytes(b"2")
+    snapshot = scan_tree(tmp_path)
+    assert len(snapshot.files) == 1
+    (clash,) = snapshot.rejected
+    assert clash.reason.startswith("same name as") and "rename one of them" in clash.reason
