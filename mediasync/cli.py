@@ -206,6 +206,10 @@ async def _sync_remote(
         if interrupts.received is None:
             raise
         report = SyncReport(Plan(), interrupted=True)
+    except MediasyncError:
+        traffic = Traffic(remote.limiter.requests, remote.limiter.throttled)
+        console.print(f"sync stopped; {traffic.describe()}")
+        raise
     finally:
         await remote.aclose()
     return report, Traffic(remote.limiter.requests, remote.limiter.throttled), interrupts

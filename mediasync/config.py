@@ -7,6 +7,7 @@ The token is never part of Settings: only the name of the environment variable t
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 import tomllib
@@ -273,6 +274,11 @@ def _int(table: dict[str, Any], section: str, key: str, low: int, high: int) -> 
 
 def _number(table: dict[str, Any], section: str, key: str, low: float) -> float:
     value = table[key]
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < low
+    ):
         raise UsageError(f"[{section}] {key} must be a number of at least {low:g}")
     return float(value)

@@ -104,8 +104,11 @@ async def run_sync(
         report.interrupted = True
         return report
     folder_ids = await ensure_folders(
-        remote, store, options.root_folder, the_plan.folders, options.retry
+        remote, store, options.root_folder, the_plan.folders, options.retry, control.stop
     )
+    if control.stop.is_set():
+        report.interrupted = True
+        return report
     ctx = WorkerContext(
         root=options.root,
         remote=remote,

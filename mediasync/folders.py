@@ -6,6 +6,7 @@ and reuse the oldest folder of that name, so a rerun never creates a second copy
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from functools import partial
 
@@ -25,8 +26,12 @@ async def ensure_folders(
     root_folder: str,
     local_folders: Iterable[str],
     retry: RetryPolicy,
+    stop: asyncio.Event | None = None,
 ) -> dict[str, str | None]:
-    """Map "" and each of `local_folders` to a remote folder id (None: the library root)."""
+    """Map "" and each of `local_folders` to a remote folder id (None: the library root).
+
+    Once `stop` is set no further folder is made; the map is then incomplete.
+    """
     known: dict[str, str | None] = {"": None, **store.folders()}
 
     async def resolve(path: str) -> str | None:
@@ -41,6 +46,8 @@ async def ensure_folders(
 
     ids: dict[str, str | None] = {"": await resolve(remote_path(root_folder, ""))}
     for folder in local_folders:
+        if stop is not None and stop.is_set():
+            break
         ids[folder] = await resolve(remote_path(root_folder, folder))
     return ids
 

@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from mediasync.models import Action, Outcome, parent_of, remote_name
+from mediasync.models import Action, Outcome, OutcomeKind, parent_of, remote_name
 from mediasync.state import StateStore
 from mediasync.worker import UPLOADS, WorkerContext, perform
 
@@ -94,7 +94,10 @@ async def _consume(
 ) -> None:
     while (outcome := await done.get()) is not None:
         store.record(outcome)
-        store.end_intents(outcome.path)
+        # A failed upload may still have been stored, its answer lost: its intent stays so
+        # that the next run lists the folder and adopts the copy instead of sending another.
+        if not (outcome.kind is OutcomeKind.FAILED and outcome.action.kind in UPLOADS):
+            store.end_intents(outcome.path)
         outcomes.append(outcome)
         on_outcome(outcome)
 

@@ -70,6 +70,9 @@ class Traffic:
     requests: int
     throttled: int
 
+    def describe(self) -> str:
+        return f"{self.requests} requests, {self.throttled} rate-limited (429)"
+
 
 def print_summary(console: Console, report: SyncReport, traffic: Traffic | None = None) -> None:
     for rejection in report.plan.rejections:
@@ -77,7 +80,7 @@ def print_summary(console: Console, report: SyncReport, traffic: Traffic | None 
     for path in report.plan.missing:
         console.print(
             f"[red]missing remotely[/] {shown(path)}: deleted in the library; not re-sent "
-            '([sync] missing_remote = "report")'
+            + shown('([sync] missing_remote = "report")')
         )
     if report.deletes_skipped:
         console.print(f"[red]deletes not done:[/] {shown(report.deletes_skipped)}")
@@ -90,9 +93,7 @@ def print_summary(console: Console, report: SyncReport, traffic: Traffic | None 
     adopted = f", {report.adopted} recovered" if report.adopted else ""
     adopted += f", {restored} restored" if restored else ""
     adopted += f", {len(report.plan.missing)} missing remotely" if report.plan.missing else ""
-    cost = (
-        f"; {traffic.requests} requests, {traffic.throttled} rate-limited (429)" if traffic else ""
-    )
+    cost = f"; {traffic.describe()}" if traffic else ""
     console.print(
         f"sync: {uploaded} uploaded, {replaced} replaced, {deleted} deleted, "
         f"{unchanged} unchanged, {rejected} rejected, {report.failed} failed{adopted}{cost}"

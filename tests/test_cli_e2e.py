@@ -253,3 +253,37 @@ def test_with_a_zero_interval_every_sync_checks(config: Path, sandbox: Backgroun
     result = run(config, "sync")
     assert result.exit_code == 0 and "1 restored" in result.stdout
     assert len(sandbox.library.files()) == len(example_files())
+
+
+def test_report_mode_lists_what_vanished_and_sends_nothing(
+    config: Path, sandbox: BackgroundSandbox
+) -> None:
+    config.write_text(config.read_text() + '\n[sync]\nmissing_remote = "report"\n')
+    assert run(config, "sync").exit_code == 0
+    delete_in_web_app(sandbox, str(manifest(config)["images/sunset.png"]["id"]))
+    result = run(config, "sync", "--remote-check")
+    assert result.exit_code == 0
+    assert (
+        "missing remotely images/sunset.png: deleted in the library; not re-sent "
+        '([sync] missing_remote = "report")' in result.stdout
+    )
+    assert manifest(config)["images/sunset.png"]["status"] == "missing"
+    assert len(sandbox.library.files()) == len(example_files()) - 1
+
+
+def test_a_spent_daily_budget_exits_6_with_the_reset_time_and_the_cost(
+    tmp_path: Path, media: Path
+) -> None:
+    server = BackgroundSandbox(SandboxConfig(token=TOKEN, location_id=LOCATION, daily_limit=10))
+    try:
+        path = tmp_path / "budget.toml"
+        path.write_text(
+            f'[remote]\nlocation_id = "{LOCATION}"\nbase_url = "{server.base_url}"\n\n'
+            f'[local]\npath = "{media.name}"\n'
+        )
+        result = run(path, "sync")
+    finally:
+        server.stop()
+    assert result.exit_code == 6, result.output
+    assert "daily API budget" in result.output and "resets in 24.0 h" in result.output
+    assert "sync stopped; 10 requests" in result.stdout

@@ -67,13 +67,12 @@ async def test_list_sends_every_required_param_and_header(
 
     async def handler(request: web.Request) -> web.Response:
         seen.append(request)
-        return web.json_response(
-            {"files": [{"_id": "a" * 24, "name": "x.png", "type": "file", "parentId": "f1"}]}
-        )
+        item = {"_id": "a" * 24, "name": "x.png", "type": "file", "parentId": "f1"}
+        return web.json_response({"files": [item] if request.query["offset"] == "0" else []})
 
     client = await serve(handler)
     items = await client.list_items("f1", folders=False)
-    (request,) = seen
+    request = seen[0]
     assert request.path == "/medias/files"
     assert dict(request.query) == {
         "altType": "location",
@@ -106,6 +105,26 @@ async def test_list_pages_until_a_short_page_and_reads_any_id_key(
     items = await client.list_items(None, folders=False)
     assert len(items) == 101
     assert items[-1].id == "b" * 24
+
+
+async def test_list_learns_a_page_cap_below_what_it_asks_for(
+    serve: Callable[[Handler], Awaitable[HttpLibrary]],
+) -> None:
+    calls: list[str] = []
+    folders = {"big": [f"{n:024x}" for n in range(12)], "small": ["f" * 24, "e" * 24]}
+
+    async def handler(request: web.Request) -> web.Response:
+        calls.append(request.query["parentId"])
+        ids = folders[request.query["parentId"]]
+        offset = int(request.query["offset"])
+        page = ids[offset : offset + 5]  # the server silently caps every page at 5
+        return web.json_response({"files": [{"_id": i, "name": "n"} for i in page]})
+
+    client = await serve(handler)
+    assert len(await client.list_items("big", folders=False)) == 12
+    assert calls.count("big") == 3
+    assert len(await client.list_items("small", folders=False)) == 2
+    assert calls.count("small") == 1
 
 
 async def test_list_stops_when_the_server_repeats_a_page(

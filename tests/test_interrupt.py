@@ -12,7 +12,7 @@ import pytest
 
 from mediasync.engine import run_sync
 from mediasync.interrupt import Interrupts
-from mediasync.models import OutcomeKind, UploadResult
+from mediasync.models import OutcomeKind, RemoteItem, UploadResult
 from mediasync.remote.memory import MemoryLibrary
 from mediasync.state import StateStore
 from tests.helpers import example_files
@@ -130,3 +130,23 @@ async def test_transfers_past_the_grace_period_are_cut_and_settled_next_run(
     assert sorted(store.snapshot().entries) == example_files()
     names = [s.item.name for s in hangs.files()]
     assert len(names) == len(set(names)) == len(example_files())
+
+
+class StopsOnFirstFolder(MemoryLibrary):
+    def __init__(self, stop: asyncio.Event) -> None:
+        super().__init__()
+        self.stop = stop
+
+    async def create_folder(self, name: str, parent_id: str | None) -> RemoteItem:
+        self.stop.set()
+        return await super().create_folder(name, parent_id)
+
+
+async def test_a_signal_during_folder_making_makes_no_more_folders(media: Path) -> None:
+    store = StateStore.open(media / ".mediasync" / "state.db", "loc")
+    stop = asyncio.Event()
+    remote = StopsOnFirstFolder(stop)
+    report = await run_sync(options(media, Sleeps()), remote, store, stop=stop)
+    assert report.interrupted and report.outcomes == []
+    folders = [s.item.name for s in remote.items.values() if s.item.is_folder]
+    assert folders == ["mediasync"]

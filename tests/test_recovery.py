@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from mediasync.engine import run_sync
 from mediasync.errors import RetryableError
 from mediasync.remote.memory import MemoryLibrary
+from mediasync.retrying import RetryPolicy
 from mediasync.state import StateStore
 from tests.helpers import example_files, png_bytes
 from tests.test_engine import Sleeps, options
@@ -69,3 +71,18 @@ async def test_recovery_retries_a_failed_listing(media: Path) -> None:
     assert report.adopted == 1
     assert len(sleeps.waits) == 1
     assert named(remote, "new.png") == 1
+
+
+async def test_a_failed_upload_that_was_stored_is_adopted_next_run(media: Path) -> None:
+    store = StateStore.open(media / ".mediasync" / "state.db", "loc")
+    remote = MemoryLibrary()
+    lost = RetryableError("POST /medias/upload-file: connection failed (ServerDisconnectedError)")
+    remote.fail_next("upload", lost, after_store=True)
+    once = replace(options(media, Sleeps()), retry=RetryPolicy(attempts=1, sleep=Sleeps()))
+    first = await run_sync(once, remote, store)
+    assert first.failed == 1
+    assert len(store.pending_intents()) == 1
+    second = await run_sync(options(media, Sleeps()), remote, store)
+    assert second.adopted == 1 and second.failed == 0
+    names = [s.item.name for s in remote.files()]
+    assert len(names) == len(set(names)) == len(example_files())

@@ -52,6 +52,8 @@ class HttpLibrary:
             "Accept": "application/json",
         }
         self.limiter = limiter or RateLimiter()
+        # The longest page the server has returned: a shorter one is surely the last.
+        self._page_cap = 1
         self._session = session or aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=30)
         )
@@ -84,8 +86,11 @@ class HttpLibrary:
                     continue
                 items.setdefault(parsed.id, parsed)
             raw_count = len(raw) if isinstance(raw, list) else 0
-            if raw_count < PAGE_SIZE:
+            if raw_count == 0 or raw_count < self._page_cap:
                 break
+            # The page limit is undocumented and may be capped below what we ask for: a page as
+            # long as the longest yet seen may not be the last, so ask once more and learn.
+            self._page_cap = max(self._page_cap, raw_count) if raw_count < PAGE_SIZE else PAGE_SIZE
             previous_page = ids
             offset += raw_count
         return list(items.values())
