@@ -100,9 +100,6 @@ async def run_sync(
     for rejection in the_plan.rejections:
         store.record_problem(rejection.path, OutcomeKind.REJECTED.value, rejection.reason)
 
-    if control.stop.is_set():
-        report.interrupted = True
-        return report
     folder_ids = await ensure_folders(
         remote, store, options.root_folder, the_plan.folders, options.retry, control.stop
     )
@@ -123,7 +120,6 @@ async def run_sync(
 
     deletes = the_plan.deletes
     if control.stop.is_set():
-        report.interrupted = True
         deletes = ()
     elif report.failed:
         report.deletes_skipped = f"{len(deletes)} deletes skipped because uploads failed"

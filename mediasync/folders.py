@@ -44,8 +44,8 @@ async def ensure_folders(
         known[path] = match.id
         return match.id
 
-    ids: dict[str, str | None] = {"": await resolve(remote_path(root_folder, ""))}
-    for folder in local_folders:
+    ids: dict[str, str | None] = {}
+    for folder in ("", *local_folders):
         if stop is not None and stop.is_set():
             break
         ids[folder] = await resolve(remote_path(root_folder, folder))
