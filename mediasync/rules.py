@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from mediasync.models import name_of
 
-# OS, Office and download leftovers that no one means to publish.
+# OS, Office, editor and download leftovers that no one means to publish: editors' swap,
+# backup and probe files (vim writes "4913" to test a folder) and files still downloading.
 DEFAULT_IGNORE: tuple[str, ...] = (
     ".*",
     "Thumbs.db",
@@ -24,6 +25,13 @@ DEFAULT_IGNORE: tuple[str, ...] = (
     "*.download",
     "*.tmp",
     "*.swp",
+    "*.swx",
+    "*.bak",
+    "#*#",
+    "4913",
+    "*.kate-swp",
+    "*.crswap",
+    "*.sb-*",
 )
 
 # Extensions the Media Library accepts (its help article's list), with the MIME type sent.
