@@ -11,7 +11,7 @@ import math
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "max_file_mb": 25.0,
         "max_video_mb": 25.0,
     },
+    "watch": {
+        "settle": 2.0,
+        "max_deferral": 60.0,
+        "rescan_interval": 600.0,
+        "health_interval": 300.0,
+        "poll": False,
+    },
 }
 
 
@@ -84,6 +91,17 @@ class MaxDelete:
 
 
 @dataclass(frozen=True, slots=True)
+class WatchSettings:
+    """[watch]: how `mediasync watch` waits for files to settle and looks for missed changes."""
+
+    settle: float = 2.0
+    max_deferral: float = 60.0
+    rescan_interval: float = 600.0
+    health_interval: float = 300.0
+    poll: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     config_path: Path | None
     location_id: str
@@ -106,6 +124,8 @@ class Settings:
     restore_missing: bool
     max_file_bytes: int
     max_video_bytes: int
+    watch: WatchSettings = field(default_factory=WatchSettings)
+
 
 
 def find_config(explicit: str | None) -> Path:
@@ -135,6 +155,7 @@ def settings_from_mapping(
 ) -> Settings:
     values = _merge_defaults(raw)
     r, loc, s, rules = values["remote"], values["local"], values["sync"], values["rules"]
+    w = values["watch"]
 
     location_id = _string(r, "remote", "location_id", required=True)
     if not re.fullmatch(r"[A-Za-z0-9_-]+", location_id):
@@ -191,6 +212,24 @@ def settings_from_mapping(
         restore_missing=_choice(s, "sync", "missing_remote", ("upload", "report")) == "upload",
         max_file_bytes=int(_number(rules, "rules", "max_file_mb", low=0.001) * MB),
         max_video_bytes=int(_number(rules, "rules", "max_video_mb", low=0.001) * MB),
+        watch=_watch_settings(w),
+    )
+
+
+def _watch_settings(w: dict[str, Any]) -> WatchSettings:
+    settle = _number(w, "watch", "settle", low=0)
+    max_deferral = _number(w, "watch", "max_deferral", low=0)
+    if max_deferral < settle:
+        raise UsageError(
+            f"[watch] max_deferral ({max_deferral:g} s) must be at least [watch] settle "
+            f"({settle:g} s): it bounds how long a file that keeps changing waits"
+        )
+    return WatchSettings(
+        settle=settle,
+        max_deferral=max_deferral,
+        rescan_interval=_number(w, "watch", "rescan_interval", low=1),
+        health_interval=_number(w, "watch", "health_interval", low=1),
+        poll=_bool(w, "watch", "poll"),
     )
 
 

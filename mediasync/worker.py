@@ -7,7 +7,7 @@ Only fatal errors (a refused token, say) escape, to stop the whole run.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -55,7 +55,7 @@ class WorkerContext:
     max_file_bytes: int
     max_video_bytes: int
     clock: Callable[[], float]
-    known_ids: frozenset[str] = frozenset()
+    known_ids: Collection[str] = frozenset()
 
 
 async def perform(action: Action, ctx: WorkerContext) -> Outcome:
