@@ -15,10 +15,12 @@ from rich.console import Console
 
 from mediasync import __version__
 from mediasync.config import Secret, Settings, find_config, load_settings, read_token
+from mediasync.daemon import Daemon, WatchOptions, WatchStats
 from mediasync.engine import SyncOptions, SyncReport, make_plan, run_sync
 from mediasync.errors import MediasyncError, RootError
 from mediasync.folders import find_folder
 from mediasync.interrupt import Interrupts
+from mediasync.logs import FORMATS, EventLog, configure
 from mediasync.manifest import render_manifest
 from mediasync.models import Plan, SyncState
 from mediasync.plan import Policy
@@ -36,7 +38,9 @@ from mediasync.report import (
     shown,
 )
 from mediasync.retrying import RetryPolicy, call_with_retries
+from mediasync.scan import printable
 from mediasync.state import StateStore, hold_lock
+from mediasync.watch import watch_paths
 
 CONFIG_HELP = "Config file (default: $MEDIASYNC_CONFIG or ./mediasync.toml)."
 
@@ -63,6 +67,21 @@ def main() -> None:
 def sync(config_file: str | None, dry_run: bool, force: bool, remote_check: bool) -> None:
     """Upload new and changed files, delete remote copies of removed ones."""
     sys.exit(_guarded(lambda: _sync(_settings(config_file), dry_run, force, remote_check)))
+
+
+@main.command()
+@click.option("-c", "--config", "config_file", metavar="FILE", help=CONFIG_HELP)
+@click.option(
+    "--log-format",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text for people; json (one object per line) for log collectors.",
+)
+def watch(config_file: str | None, log_format: str) -> None:
+    """Sync, then follow the folder's changes until stopped (Ctrl-C or SIGTERM)."""
+    log = configure(log_format, sys.stderr)
+    sys.exit(_logged(log, lambda: _watch(_settings(config_file), log)))
 
 
 @main.command("ls")
@@ -110,12 +129,43 @@ def _guarded(run: Callable[[], int]) -> int:
         return 130
 
 
+def _logged(log: EventLog, run: Callable[[], int]) -> int:
+    """`_guarded` for the daemon: errors go to its log, in its format."""
+    try:
+        return run()
+    except MediasyncError as exc:
+        log.error("fatal", f"error: {printable(str(exc))}", exit_code=exc.exit_code)
+        return exc.exit_code
+
+
 def _settings(config_file: str | None) -> Settings:
     return load_settings(find_config(config_file))
 
 
 def _sync(settings: Settings, dry_run: bool, force: bool, remote_check: bool = False) -> int:
     console = _console()
+    _check_root(settings)
+    options = _options(settings, force, remote_check)
+    if dry_run:
+        return _dry_run(settings, options, console)
+    token = read_token(settings)
+    with hold_lock(settings.state_file):
+        store = StateStore.open(settings.state_file, settings.location_id)
+        try:
+            report, traffic, interrupts = asyncio.run(
+                _sync_remote(settings, token, options, store, console)
+            )
+        finally:
+            store.close()
+    if report.plan != Plan() or report.outcomes:
+        print_summary(console, report, traffic)
+    if interrupts.received is not None:
+        console.print("interrupted: the state is consistent; run again to finish")
+        return interrupts.exit_code
+    return exit_code_for(report)
+
+
+def _check_root(settings: Settings) -> None:
     if settings.local_path.exists() and not settings.local_path.is_dir():
         raise RootError(f"[local] path {settings.local_path} is a file, not a folder")
     if not settings.local_path.is_dir():
@@ -123,7 +173,10 @@ def _sync(settings: Settings, dry_run: bool, force: bool, remote_check: bool = F
             f"the local folder {settings.local_path} does not exist: create it, mount it, "
             "or fix [local] path"
         )
-    options = SyncOptions(
+
+
+def _options(settings: Settings, force: bool, remote_check: bool) -> SyncOptions:
+    return SyncOptions(
         root=settings.local_path,
         root_folder=settings.root_folder,
         ignore=settings.ignore,
@@ -143,23 +196,6 @@ def _sync(settings: Settings, dry_run: bool, force: bool, remote_check: bool = F
         remote_check_interval=settings.remote_check_interval,
         force_remote_check=remote_check,
     )
-    if dry_run:
-        return _dry_run(settings, options, console)
-    token = read_token(settings)
-    with hold_lock(settings.state_file):
-        store = StateStore.open(settings.state_file, settings.location_id)
-        try:
-            report, traffic, interrupts = asyncio.run(
-                _sync_remote(settings, token, options, store, console)
-            )
-        finally:
-            store.close()
-    if report.plan != Plan() or report.outcomes:
-        print_summary(console, report, traffic)
-    if interrupts.received is not None:
-        console.print("interrupted: the state is consistent; run again to finish")
-        return interrupts.exit_code
-    return exit_code_for(report)
 
 
 def _dry_run(settings: Settings, options: SyncOptions, console: Console) -> int:
@@ -213,6 +249,66 @@ async def _sync_remote(
     finally:
         await remote.aclose()
     return report, Traffic(remote.limiter.requests, remote.limiter.throttled), interrupts
+
+
+def _watch(settings: Settings, log: EventLog) -> int:
+    _check_root(settings)
+    options = _options(settings, force=False, remote_check=False)
+    token = read_token(settings)
+    with hold_lock(settings.state_file):
+        store = StateStore.open(settings.state_file, settings.location_id)
+        try:
+            stats = asyncio.run(_watch_remote(settings, token, options, store, log))
+        finally:
+            store.close()
+    log.info(
+        "stopped",
+        f"stopped: {stats.uploaded} uploaded, {stats.deleted} deleted, {stats.failed} failed "
+        "since start; the state is consistent",
+        uploaded=stats.uploaded,
+        deleted=stats.deleted,
+        failed=stats.failed,
+    )
+    return EXIT_OK
+
+
+async def _watch_remote(
+    settings: Settings, token: Secret, options: SyncOptions, store: StateStore, log: EventLog
+) -> WatchStats:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    interrupts = Interrupts(stop, lambda text: log.info("signal", text), settings.grace_period)
+    remote = _http(settings, token)
+    w = settings.watch
+    daemon = Daemon(
+        options,
+        WatchOptions(w.settle, w.max_deferral, w.rescan_interval, w.health_interval, w.poll),
+        remote,
+        store,
+        lambda poll: watch_paths(options.root, options.ignore, options.state_dir, stop, poll),
+        log,
+        stop,
+    )
+
+    async def run() -> WatchStats:
+        await call_with_retries(options.retry, remote.check_access)
+        return await daemon.run()
+
+    task = asyncio.ensure_future(run())
+
+    def cut_off_later() -> None:
+        loop.call_later(settings.grace_period + 5, task.cancel)
+
+    interrupts.on_stop = cut_off_later
+    try:
+        with interrupts.installed(loop):
+            return await task
+    except asyncio.CancelledError:
+        if interrupts.received is None:
+            raise
+        return daemon.stats
+    finally:
+        await remote.aclose()
 
 
 def _retry_policy(settings: Settings) -> RetryPolicy:

@@ -114,7 +114,7 @@ async def run_sync(
         max_file_bytes=options.policy.max_file_bytes,
         max_video_bytes=options.policy.max_video_bytes,
         clock=options.clock,
-        known_ids=_known_ids(store),
+        known_ids=known_ids(store),
     )
     report.outcomes.extend(await run_pool(the_plan.uploads, ctx, store, control, on_outcome))
 
@@ -132,7 +132,7 @@ async def run_sync(
     return report
 
 
-def _known_ids(store: StateStore) -> frozenset[str]:
+def known_ids(store: StateStore) -> frozenset[str]:
     """Remote ids some recorded file owns: never adopted as a fresh copy of another upload."""
     state = store.snapshot()
     return frozenset(e.remote_id for e in state.entries.values()) | {

@@ -5,6 +5,7 @@ No disk, network or clock: the same inputs always give the same Plan, in the sam
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from mediasync.config import MaxDelete
@@ -12,9 +13,11 @@ from mediasync.models import (
     MISSING,
     Action,
     ActionKind,
+    LocalFile,
     LocalSnapshot,
     Plan,
     Rejection,
+    StateEntry,
     SyncState,
 )
 from mediasync.rules import check_name_and_size
@@ -43,26 +46,11 @@ def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
             "folder is unmounted or moved, fix that; to really delete them all, run with --force"
         )
 
-    uploads: list[Action] = []
-    missing: list[str] = []
-    rejections = [*local.rejected, *(Rejection(f or ".", UNREADABLE) for f in local.unreadable)]
-    unchanged = 0
+    sorting = _Sorting(
+        [*local.rejected, *(Rejection(f or ".", UNREADABLE) for f in local.unreadable)]
+    )
     for path in sorted(local.files):
-        file = local.files[path]
-        reason = check_name_and_size(path, file.size, policy.max_file_bytes, policy.max_video_bytes)
-        previous = state.entries.get(path)
-        if reason is not None:
-            rejections.append(Rejection(path, reason))
-        elif previous is None:
-            uploads.append(Action(ActionKind.UPLOAD, path, local=file))
-        elif previous.status == MISSING and policy.restore_missing:
-            uploads.append(Action(ActionKind.RESTORE, path, local=file, previous=previous))
-        elif (previous.size, previous.mtime_ns) != (file.size, file.mtime_ns):
-            uploads.append(Action(ActionKind.REPLACE, path, local=file, previous=previous))
-        elif previous.status == MISSING:
-            missing.append(path)
-        else:
-            unchanged += 1
+        sorting.add(local.files[path], state.entries.get(path), policy)
 
     still_here = {r.path for r in local.rejected}
     removed = [
@@ -78,14 +66,68 @@ def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
     ]
     blocked = _delete_block(removed, known, policy)
     deletes = (removed if policy.delete else []) + stale
-    return Plan(
-        uploads=tuple(uploads),
-        deletes=tuple(deletes),
-        rejections=tuple(sorted(rejections, key=lambda r: r.path)),
-        unchanged=unchanged,
-        missing=tuple(missing),
-        delete_blocked=blocked,
-    )
+    return sorting.plan(deletes, blocked)
+
+
+def plan_paths(
+    looks: Mapping[str, LocalFile | Rejection | None],
+    state: SyncState,
+    policy: Policy,
+    known: int | None = None,
+) -> Plan:
+    """The plan for just these paths, each as a fresh look found it (the watcher's settled
+    paths): a file is uploaded when new or changed, a recorded path found gone is deleted,
+    and a path that exists but cannot be synced (a Rejection) is neither. `state` may hold just
+    these paths' entries; `known` is then how many files are recorded in all (the delete guard)."""
+    sorting = _Sorting([])
+    removed: list[Action] = []
+    for path in sorted(looks):
+        look, previous = looks[path], state.entries.get(path)
+        if isinstance(look, LocalFile):
+            sorting.add(look, previous, policy)
+        elif isinstance(look, Rejection):
+            sorting.rejections.append(look)
+        elif previous is not None:
+            removed.append(Action(ActionKind.DELETE, path, previous=previous))
+    total = len(state.entries) if known is None else known
+    blocked = _delete_block(removed, total, policy)
+    return sorting.plan(removed if policy.delete else [], blocked)
+
+
+class _Sorting:
+    """Local files sorted into uploads, rejections, missing and unchanged, in path order."""
+
+    def __init__(self, rejections: list[Rejection]) -> None:
+        self.uploads: list[Action] = []
+        self.rejections = rejections
+        self.missing: list[str] = []
+        self.unchanged = 0
+
+    def add(self, file: LocalFile, previous: StateEntry | None, policy: Policy) -> None:
+        path = file.path
+        reason = check_name_and_size(path, file.size, policy.max_file_bytes, policy.max_video_bytes)
+        if reason is not None:
+            self.rejections.append(Rejection(path, reason))
+        elif previous is None:
+            self.uploads.append(Action(ActionKind.UPLOAD, path, local=file))
+        elif previous.status == MISSING and policy.restore_missing:
+            self.uploads.append(Action(ActionKind.RESTORE, path, local=file, previous=previous))
+        elif (previous.size, previous.mtime_ns) != (file.size, file.mtime_ns):
+            self.uploads.append(Action(ActionKind.REPLACE, path, local=file, previous=previous))
+        elif previous.status == MISSING:
+            self.missing.append(path)
+        else:
+            self.unchanged += 1
+
+    def plan(self, deletes: list[Action], blocked: str | None) -> Plan:
+        return Plan(
+            uploads=tuple(self.uploads),
+            deletes=tuple(deletes),
+            rejections=tuple(sorted(self.rejections, key=lambda r: r.path)),
+            unchanged=self.unchanged,
+            missing=tuple(self.missing),
+            delete_blocked=blocked,
+        )
 
 
 def _delete_block(removed: list[Action], known: int, policy: Policy) -> str | None:

@@ -9,7 +9,7 @@ sees the recorded file again and deletes it again, and a second delete of a gone
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import partial
 
 from mediasync.delivery import CLOCK_SKEW_S, unowned_copies
@@ -25,9 +25,11 @@ async def resolve_intents(
     store: StateStore,
     retry: RetryPolicy,
     clock: Callable[[], float],
+    skip: Collection[str] = (),
 ) -> int:
-    """Settle every unfinished intent; return how many copies were adopted."""
-    intents = store.pending_intents()
+    """Settle every unfinished intent, except those of `skip` (paths a worker is busy with);
+    return how many copies were adopted."""
+    intents = [i for i in store.pending_intents() if i.path not in skip]
     if not intents:
         return 0
     listings: dict[str | None, list[RemoteItem]] = {}

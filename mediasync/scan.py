@@ -5,20 +5,25 @@ Nothing here reads file contents; that happens in the worker, just before an upl
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from mediasync.models import LocalFile, LocalSnapshot, Rejection
+from mediasync.models import LocalFile, LocalSnapshot, Rejection, name_of
 from mediasync.rules import is_ignored
 
 
-def scan_tree(root: Path, ignore: Iterable[str] = (), exclude: Path | None = None) -> LocalSnapshot:
+def scan_tree(
+    root: Path, ignore: Iterable[str] = (), exclude: Path | None = None, under: str = ""
+) -> LocalSnapshot:
     """Every regular file under `root` that the ignore rules let through, keyed by relative path.
 
-    `exclude` is a folder inside the root that is never synced (the state folder).
+    `exclude` is a folder inside the root that is never synced (the state folder); `under`
+    limits the walk to one folder of the root (paths stay relative to the root).
     """
     if not root.is_dir():
         return LocalSnapshot(root_exists=False)
@@ -27,7 +32,7 @@ def scan_tree(root: Path, ignore: Iterable[str] = (), exclude: Path | None = Non
     files: list[LocalFile] = []
     rejected: list[Rejection] = []
     unreadable: list[str] = []
-    stack: list[tuple[str, str]] = [(str(root), "")]
+    stack: list[tuple[str, str]] = [(str(root / under), f"{under}/" if under else "")]
     while stack:
         folder, prefix = stack.pop()
         try:
@@ -71,6 +76,33 @@ def restat(root: Path, path: str) -> LocalFile | None:
         return None
     if not stat.S_ISREG(info.st_mode):
         return None
+    return LocalFile(path, info.st_size, info.st_mtime_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class Folder:
+    """A changed path that turned out to be a folder: what is under it changed."""
+
+    path: str
+
+
+def probe(root: Path, path: str) -> LocalFile | Rejection | Folder | None:
+    """One path as a scan would judge it; None when it is gone. Blocking: run in a thread."""
+    reason = _bad_name(name_of(path))
+    if reason is not None:
+        return Rejection(printable(path), reason)
+    try:
+        info = (root / path).stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ENOTDIR:
+            return None
+        return Rejection(path, f"cannot read: {exc.strerror}")
+    if stat.S_ISDIR(info.st_mode):
+        return Folder(path)
+    if not stat.S_ISREG(info.st_mode):
+        return Rejection(path, "not a regular file (a pipe, socket or device)")
     return LocalFile(path, info.st_size, info.st_mtime_ns)
 
 

@@ -16,7 +16,7 @@ import contextlib
 import fcntl
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -143,6 +143,30 @@ class StateStore:
         entries = [StateEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows]
         stale = self._conn.execute("SELECT remote_id, path FROM stale ORDER BY remote_id")
         return SyncState.of(entries, tuple(StaleCopy(r[0], r[1]) for r in stale))
+
+    def entries_for(self, paths: Iterable[str]) -> dict[str, StateEntry]:
+        """The recorded entries of just these paths (the watcher's, a few at a time)."""
+        found: dict[str, StateEntry] = {}
+        for path in paths:
+            row = self._conn.execute(
+                "SELECT path, size, mtime_ns, sha256, remote_id, url, folder_id, uploaded_at,"
+                " status FROM files WHERE path = ?",
+                (path,),
+            ).fetchone()
+            if row is not None:
+                found[path] = StateEntry(*row)
+        return found
+
+    def paths_under(self, folder: str) -> list[str]:
+        """Recorded paths inside `folder` (a changed path that is, or was, a folder)."""
+        low, high = f"{folder}/", f"{folder}0"  # "0" sorts right after "/"
+        rows = self._conn.execute(
+            "SELECT path FROM files WHERE path >= ? AND path < ? ORDER BY path", (low, high)
+        )
+        return [r[0] for r in rows]
+
+    def count(self) -> int:
+        return int(self._conn.execute("SELECT COUNT(*) FROM files").fetchone()[0])
 
     def record(self, outcome: Outcome) -> None:
         """Apply one worker outcome in its own transaction."""
