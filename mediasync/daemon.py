@@ -31,7 +31,7 @@ from mediasync.models import (
     SyncState,
 )
 from mediasync.plan import plan, plan_paths
-from mediasync.pool import Pool, PoolControl
+from mediasync.pool import GraceOver, Pool, PoolControl, within_grace
 from mediasync.recovery import resolve_intents
 from mediasync.remote import RemoteLibrary
 from mediasync.rules import is_ignored
@@ -160,24 +160,19 @@ class Daemon:
         self._epoch = 0
         self._poll = watch.poll
         self._pool: Pool | None = None
+        self._control = self._make_control()
         self._next_rescan = math.inf
         self._next_health = math.inf
         self._root_complaint: str | None = None
 
     async def run(self) -> WatchStats:
         """Sync once, then follow changes until `stop` is set; raise only fatal errors."""
+        self._control = self._make_control()  # from the options as they stand now
         helpers = [asyncio.create_task(self._pump()), asyncio.create_task(self._relay_stop())]
         try:
             await self._initial_sync()
             if self._stop.is_set():
                 return self.stats
-            control = PoolControl(
-                self.options.concurrency,
-                self._stop,
-                self.options.grace,
-                self.options.sleep,
-                self.options.clock,
-            )
             ctx = WorkerContext(
                 root=self.options.root,
                 remote=self._remote,
@@ -188,7 +183,7 @@ class Daemon:
                 clock=self.options.clock,
                 known_ids=self._known,
             )
-            async with Pool(ctx, self._store, control, self._finished, self._fatal) as pool:
+            async with Pool(ctx, self._store, self._control, self._finished, self._fatal) as pool:
                 self._pool = pool
                 await self._follow()
         finally:
@@ -196,6 +191,10 @@ class Daemon:
                 task.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
         return self.stats
+
+    def _make_control(self) -> PoolControl:
+        o = self.options
+        return PoolControl(o.concurrency, self._stop, o.grace, o.sleep, o.clock)
 
     @property
     def waiting(self) -> int:
@@ -237,13 +236,16 @@ class Daemon:
     async def _follow(self) -> None:
         while not self._stop.is_set():
             event = await self._wait(self._events, self._timeout(), bool(self._in_flight))
-            if event is not None:
-                await self._handle(event)
-            while not self._events.empty():
-                await self._handle(self._events.get_nowait())
-            if self._stop.is_set():
+            try:
+                if event is not None:
+                    await self._handle(event)
+                while not self._events.empty():
+                    await self._handle(self._events.get_nowait())
+                if self._stop.is_set():
+                    break
+                await self._tick()
+            except GraceOver:
                 break
-            await self._tick()
         self._log.info(
             "stopping",
             f"stopping: {len(self._in_flight)} transfers in flight get up to "
@@ -392,13 +394,16 @@ class Daemon:
             return
         try:
             self._folders.update(
-                await ensure_folders(
-                    self._remote,
-                    self._store,
-                    self.options.root_folder,
-                    the_plan.folders,
-                    self.options.retry,
-                    self._stop,
+                await within_grace(
+                    self._control,
+                    ensure_folders(
+                        self._remote,
+                        self._store,
+                        self.options.root_folder,
+                        the_plan.folders,
+                        self.options.retry,
+                        self._stop,
+                    ),
                 )
             )
         except MediasyncError as exc:
@@ -467,8 +472,11 @@ class Daemon:
             return
         skip = {i.path for i in self._store.pending_intents()} - retry
         try:
-            await resolve_intents(
-                self._remote, self._store, self.options.retry, self.options.clock, skip
+            await within_grace(
+                self._control,
+                resolve_intents(
+                    self._remote, self._store, self.options.retry, self.options.clock, skip
+                ),
             )
         except MediasyncError as exc:
             if is_fatal(exc):
@@ -479,12 +487,15 @@ class Daemon:
     async def _rescan(self) -> None:
         self._next_rescan = self._now() + self.watch.rescan_interval
         try:
-            await resolve_intents(
-                self._remote,
-                self._store,
-                self.options.retry,
-                self.options.clock,
-                skip=set(self._in_flight),
+            await within_grace(
+                self._control,
+                resolve_intents(
+                    self._remote,
+                    self._store,
+                    self.options.retry,
+                    self.options.clock,
+                    skip=set(self._in_flight),
+                ),
             )
         except MediasyncError as exc:
             if is_fatal(exc):

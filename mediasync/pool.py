@@ -13,12 +13,18 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from mediasync.models import Action, Outcome, OutcomeKind, parent_of, remote_name
 from mediasync.state import StateStore
 from mediasync.worker import UPLOADS, WorkerContext, perform
 
 Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
+
+
+class GraceOver(Exception):
+    """Remote work awaited outside the pool outlived the grace period after a stop."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +141,30 @@ class Pool:
             # No worker takes from the queue any more: free a producer waiting on a full one.
             while not self._todo.empty():
                 self._todo.get_nowait()
+
+
+async def within_grace(control: PoolControl, work: Awaitable[T]) -> T:
+    """Await `work` (folder making, say); once `stop` is set it gets the grace period, like the
+    transfers in flight, and is then cancelled with GraceOver, so a stop never waits longer
+    than the grace. Cancelling is safe: folders are looked for before they are made.
+    """
+    task = asyncio.ensure_future(work)
+
+    async def grace_over() -> None:
+        await control.stop.wait()
+        await control.sleep(control.grace)
+
+    timer = asyncio.ensure_future(grace_over())
+    try:
+        await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        timer.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise GraceOver(f"stopped after the {control.grace:g} s grace period")
+    return task.result()
 
 
 async def run_pool(

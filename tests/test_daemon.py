@@ -24,7 +24,7 @@ from mediasync.daemon import Daemon, Event, WatchOptions
 from mediasync.engine import SyncOptions
 from mediasync.errors import AuthError, RetryableError
 from mediasync.logs import configure
-from mediasync.models import UploadResult
+from mediasync.models import RemoteItem, UploadResult
 from mediasync.plan import Policy
 from mediasync.remote.memory import MemoryLibrary
 from mediasync.retrying import RetryPolicy
@@ -484,3 +484,37 @@ async def test_stop_lets_uploads_in_flight_finish_within_the_grace(root: Path) -
     assert waited == [30.0]
     assert h.synced_paths() == {"a.png"}
     assert h.store.pending_intents() == []
+
+
+async def test_a_stop_while_a_folder_is_being_made_waits_no_longer_than_the_grace(
+    root: Path,
+) -> None:
+    h = Harness(root)
+    stuck = asyncio.Event()
+    make_folder = h.remote.create_folder
+
+    async def never_answers(name: str, parent_id: str | None) -> RemoteItem:
+        if name == "deep":
+            stuck.set()
+            await asyncio.Event().wait()
+        return await make_folder(name, parent_id)
+
+    h.remote.create_folder = never_answers  # type: ignore[method-assign]
+    waited: list[float] = []
+
+    async def grace_sleep(seconds: float) -> None:
+        waited.append(seconds)  # the grace passes at once
+
+    h.daemon.options = replace(h.options, sleep=grace_sleep)
+    h.world.at(1.0, h.write("deep/a.png", image(1)))
+
+    async def stop_once_stuck() -> None:
+        await stuck.wait()
+        h.world.stop.set()
+
+    stopper = asyncio.create_task(stop_once_stuck())
+    await h.run()
+    await stopper
+    assert 30.0 in waited
+    assert h.remote.timeline == []
+    assert "0 transfers in flight" in h.events("stopping")[0]["message"]
