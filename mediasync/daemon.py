@@ -186,11 +186,19 @@ class Daemon:
             async with Pool(ctx, self._store, self._control, self._finished, self._fatal) as pool:
                 self._pool = pool
                 await self._follow()
+            self._land_the_last()
         finally:
             for task in helpers:
                 task.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
         return self.stats
+
+    def _land_the_last(self) -> None:
+        """Log and count what finished while the pool drained after the loop had stopped."""
+        while not self._events.empty():
+            event = self._events.get_nowait()
+            if isinstance(event, Finished):
+                self._land(event.outcome)
 
     def _make_control(self) -> PoolControl:
         o = self.options

@@ -484,6 +484,9 @@ async def test_stop_lets_uploads_in_flight_finish_within_the_grace(root: Path) -
     assert waited == [30.0]
     assert h.synced_paths() == {"a.png"}
     assert h.store.pending_intents() == []
+    # What finished during the grace is logged and counted like any other outcome.
+    assert [e["path"] for e in h.events("uploaded")] == ["a.png"]
+    assert h.daemon.stats.uploaded == 1
 
 
 async def test_a_stop_while_a_folder_is_being_made_waits_no_longer_than_the_grace(
