@@ -37,7 +37,7 @@ import urllib.request
 import wave
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -582,7 +582,9 @@ class Runner:
 
 
 class SandboxProcess:
-    def __init__(self, mediasync: str, log: Path, spec: str, seed: int) -> None:
+    def __init__(
+        self, mediasync: str, log: Path, spec: str, seed: int, extra: Sequence[str] = ()
+    ) -> None:
         self.log = log
         self._out = log.open("wb")
         self.proc = subprocess.Popen(
@@ -601,6 +603,7 @@ class SandboxProcess:
                 spec,
                 "--fault-seed",
                 str(seed),
+                *extra,
             ],
             stdout=self._out,
             stderr=subprocess.STDOUT,
