@@ -1,12 +1,13 @@
 # make demo: set up .venv, run the sandbox, sync the example media and walk the checklist.
 # make test: set up .venv, then ruff, mypy --strict and pytest.
-# make chaos / make bench: the fault-and-kill check and the rate-limit throughput measure.
+# make chaos / make bench / make watch-check: the fault-and-kill check, the benchmarks, and
+# the watch daemon checked end to end against the sandbox.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint typecheck unit demo chaos bench clean
+.PHONY: venv test lint typecheck unit demo chaos bench watch-check clean
 
 venv: $(STAMP)
 
@@ -36,6 +37,9 @@ clean:
 # Not part of `make test`: minutes long, and they measure rather than assert.
 chaos: venv
 	$(BIN)/python bench/chaos.py
+
+watch-check: venv
+	$(BIN)/python -m bench.watch_check
 
 bench: venv
 	$(BIN)/python bench/throughput.py
