@@ -183,6 +183,21 @@ def test_a_second_run_is_locked_out(config: Path, media: Path) -> None:
     assert result.exit_code == 5 and "another mediasync run" in result.output
 
 
+def test_watch_beside_another_run_exits_5_with_a_json_log_line(config: Path, media: Path) -> None:
+    with hold_lock(media / ".mediasync" / "state.db"):
+        result = run(config, "watch", "--log-format", "json")
+    assert result.exit_code == 5
+    (line,) = [json.loads(text) for text in result.output.splitlines() if text.startswith("{")]
+    assert line["event"] == "fatal" and line["exit_code"] == 5
+    assert "another mediasync run" in line["message"]
+
+
+def test_watch_with_a_refused_token_is_fatal(config: Path, sandbox: BackgroundSandbox) -> None:
+    result = run(config, "watch", token="pit-not-the-right-one")
+    assert result.exit_code == 3 and "token was refused" in result.output
+    assert uploads(sandbox) == 0
+
+
 def test_dry_run_changes_nothing(config: Path, media: Path, sandbox: BackgroundSandbox) -> None:
     (media / "fake.png").write_text("only text")
     result = run(config, "sync", "--dry-run")
