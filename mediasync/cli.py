@@ -16,6 +16,7 @@ from rich.console import Console
 from mediasync import __version__
 from mediasync.config import Secret, Settings, find_config, load_settings, read_token
 from mediasync.daemon import Daemon, WatchOptions, WatchStats
+from mediasync.doctor import Check, Status, check_local, check_remote, failed
 from mediasync.engine import SyncOptions, SyncReport, make_plan, run_sync
 from mediasync.errors import MediasyncError, RootError
 from mediasync.folders import find_folder
@@ -82,6 +83,14 @@ def watch(config_file: str | None, log_format: str) -> None:
     """Sync, then follow the folder's changes until stopped (Ctrl-C or SIGTERM)."""
     log = configure(log_format, sys.stderr)
     sys.exit(_logged(log, lambda: _watch(_settings(config_file), log)))
+
+
+@main.command()
+@click.option("-c", "--config", "config_file", metavar="FILE", help=CONFIG_HELP)
+@click.option("--write", is_flag=True, help="Also upload and delete one 1-pixel test image.")
+def doctor(config_file: str | None, write: bool) -> None:
+    """Check the config, token, API access, limits and local folder; say what to fix."""
+    sys.exit(_doctor(config_file, write))
 
 
 @main.command("ls")
@@ -358,6 +367,52 @@ def _manifest(settings: Settings, fmt: str) -> int:
     finally:
         store.close()
     return EXIT_OK
+
+
+def _doctor(config_file: str | None, write: bool) -> int:
+    console = _console()
+    checks: list[Check] = []
+
+    def show(found: list[Check]) -> None:
+        for check in found:
+            checks.append(check)
+            style = {Status.PASS: "green", Status.FAIL: "red"}.get(check.status, "yellow")
+            console.print(
+                f"  [{style}]{check.status.value:4}[/] {check.name:7} {shown(check.detail)}"
+            )
+
+    try:
+        path = find_config(config_file)
+        settings = load_settings(path)
+    except MediasyncError as exc:
+        show([failed("config", exc)])
+        return exc.exit_code
+    where = (settings.config_path or path).resolve()
+    show([Check("config", Status.PASS, f"{where}: location {settings.location_id}")])
+    show(check_local(settings))
+    try:
+        token = read_token(settings)
+    except MediasyncError as exc:
+        show([failed("token", exc)])
+    else:
+        show([Check("token", Status.PASS, f"${settings.token_env} is set")])
+
+        async def probe() -> list[Check]:
+            remote = _http(settings, token)
+            try:
+                return await check_remote(
+                    remote, settings, _retry_policy(settings), lambda: remote.limiter.seen, write
+                )
+            finally:
+                await remote.aclose()
+
+        show(asyncio.run(probe()))
+    problems = [c for c in checks if c.status is Status.FAIL]
+    if not problems:
+        console.print("doctor: every check passed")
+        return EXIT_OK
+    console.print(f"doctor: {len(problems)} problem{'s' if len(problems) > 1 else ''} to fix")
+    return problems[0].exit_code or 1
 
 
 def _http(settings: Settings, token: Secret) -> HttpLibrary:

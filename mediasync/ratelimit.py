@@ -48,6 +48,7 @@ class RateLimiter:
         self._lock = asyncio.Lock()
         self.requests = 0
         self.throttled = 0
+        self.seen: dict[str, str] = {}  # the last answer's x-ratelimit-* headers, lower-cased
 
     async def acquire(self) -> None:
         """Wait until one more request fits; workers queue here in arrival order."""
@@ -70,6 +71,9 @@ class RateLimiter:
     def observe(self, headers: Mapping[str, str]) -> None:
         """Learn the limits from an answer's x-ratelimit-* headers (any case)."""
         now = self._clock()
+        seen = {k.lower(): v for k, v in headers.items() if k.lower().startswith("x-ratelimit-")}
+        if seen:
+            self.seen = seen
         interval_ms = _number(headers.get("x-ratelimit-interval-milliseconds"))
         if interval_ms and interval_ms > 0:
             self.interval = interval_ms / 1000

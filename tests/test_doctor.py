@@ -1,0 +1,117 @@
+"""`mediasync doctor` through the real CLI against the real sandbox on loopback."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from mediasync.cli import main
+from mediasync.sandbox import BackgroundSandbox, SandboxConfig
+
+TOKEN = "pit-d0c70000-1111-2222-3333-444455556666"
+LOCATION = "DoctorLocation000001"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[BackgroundSandbox]:
+    server = BackgroundSandbox(SandboxConfig.trial(token=TOKEN, location_id=LOCATION))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def write_config(tmp_path: Path, base_url: str, local: str = "media") -> Path:
+    path = tmp_path / "mediasync.toml"
+    path.write_text(
+        f'[remote]\nlocation_id = "{LOCATION}"\nbase_url = "{base_url}"\n\n'
+        f'[local]\npath = "{local}"\n'
+    )
+    return path
+
+
+def doctor(config: Path, *args: str, token: str | None = TOKEN) -> Result:
+    env = {"MEDIASYNC_TOKEN": token or ""}
+    result = CliRunner().invoke(main, ["doctor", "-c", str(config), *args], env=env)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    if token:
+        assert token not in result.output
+    return result
+
+
+def lines(result: Result) -> dict[str, str]:
+    """check name → its line, from the `  status name detail` rows."""
+    rows: dict[str, str] = {}
+    for line in result.output.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and line.startswith("  "):
+            rows[parts[1]] = line
+    return rows
+
+
+def test_every_check_passes_and_the_write_check_leaves_nothing_behind(
+    tmp_path: Path, media: Path, sandbox: BackgroundSandbox
+) -> None:
+    result = doctor(write_config(tmp_path, sandbox.base_url), "--write")
+    assert result.exit_code == 0, result.output
+    rows = lines(result)
+    assert set(rows) == {"config", "local", "state", "token", "api", "read", "limits", "write"}
+    assert all(row.split()[0] == "ok" for row in rows.values()), result.output
+    assert "25 requests per 10 s" in rows["limits"] and "trial-account" in rows["limits"]
+    assert "uploaded and deleted" in rows["write"]
+    stats = sandbox.library.stats()
+    assert stats["uploads"] == 1 and sandbox.library.files() == []
+    assert "every check passed" in result.output
+
+
+def test_without_write_nothing_is_uploaded(
+    tmp_path: Path, media: Path, sandbox: BackgroundSandbox
+) -> None:
+    result = doctor(write_config(tmp_path, sandbox.base_url))
+    assert result.exit_code == 0
+    assert lines(result)["write"].split()[0] == "skip"
+    assert sandbox.library.stats()["uploads"] == 0
+
+
+def test_a_refused_token_says_what_to_fix_and_exits_3(
+    tmp_path: Path, media: Path, sandbox: BackgroundSandbox
+) -> None:
+    result = doctor(write_config(tmp_path, sandbox.base_url), token="pit-wrong")
+    assert result.exit_code == 3
+    rows = lines(result)
+    assert rows["api"].split()[0] == "ok"
+    assert rows["read"].split()[0] == "FAIL" and "Private Integration Token" in rows["read"]
+
+
+def test_a_missing_token_variable_and_folder_are_each_named(
+    tmp_path: Path, sandbox: BackgroundSandbox
+) -> None:
+    result = doctor(write_config(tmp_path, sandbox.base_url, local="nowhere"), token=None)
+    rows = lines(result)
+    assert rows["local"].split()[0] == "FAIL" and "does not exist" in rows["local"]
+    assert rows["token"].split()[0] == "FAIL" and "MEDIASYNC_TOKEN" in rows["token"]
+    assert "api" not in rows  # no request without a token
+    assert result.exit_code == 3  # the first problem's code: the folder
+    assert "2 problems to fix" in result.output
+
+
+def test_an_unreachable_service_points_at_base_url(tmp_path: Path, media: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens here once the socket closes
+    result = doctor(write_config(tmp_path, f"http://127.0.0.1:{port}"))
+    row = lines(result)["api"]
+    assert row.split()[0] == "FAIL" and "base_url" in row
+    assert result.exit_code == 3
+
+
+def test_a_bad_config_is_reported_as_the_config_check(tmp_path: Path) -> None:
+    config = tmp_path / "mediasync.toml"
+    config.write_text('[remote]\nlocation_idd = "x"\n')
+    result = doctor(config)
+    assert result.exit_code == 2
+    assert lines(result)["config"].split()[0] == "FAIL"
