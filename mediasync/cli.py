@@ -9,6 +9,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import click
 from rich.console import Console
@@ -23,12 +24,14 @@ from mediasync.folders import find_folder
 from mediasync.interrupt import Interrupts
 from mediasync.logs import FORMATS, EventLog, configure
 from mediasync.manifest import render_manifest
-from mediasync.models import Plan, SyncState
+from mediasync.models import Plan, StateEntry, SyncState
 from mediasync.plan import Policy
 from mediasync.preview import judge_uploads
 from mediasync.remote import walk_tree
+from mediasync.remote.hosted import Finding, HttpHostedProbe, Problem
 from mediasync.remote.http import HttpLibrary
 from mediasync.report import (
+    EXIT_FAILED,
     EXIT_OK,
     Traffic,
     exit_code_for,
@@ -41,6 +44,7 @@ from mediasync.report import (
 from mediasync.retrying import RetryPolicy, call_with_retries
 from mediasync.scan import printable
 from mediasync.state import StateStore, hold_lock
+from mediasync.verify import VerifyReport, verify_entries
 from mediasync.watch import watch_paths
 
 CONFIG_HELP = "Config file (default: $MEDIASYNC_CONFIG or ./mediasync.toml)."
@@ -65,9 +69,18 @@ def main() -> None:
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 @click.option("--force", is_flag=True, help="Allow deletes beyond [sync] max_delete.")
 @click.option("--remote-check", is_flag=True, help="Look for files deleted in the web app now.")
-def sync(config_file: str | None, dry_run: bool, force: bool, remote_check: bool) -> None:
+@click.option(
+    "--verify", "verify_uploads", is_flag=True, help="Download each new upload and compare it."
+)
+def sync(
+    config_file: str | None, dry_run: bool, force: bool, remote_check: bool, verify_uploads: bool
+) -> None:
     """Upload new and changed files, delete remote copies of removed ones."""
-    sys.exit(_guarded(lambda: _sync(_settings(config_file), dry_run, force, remote_check)))
+    sys.exit(
+        _guarded(
+            lambda: _sync(_settings(config_file), dry_run, force, remote_check, verify_uploads)
+        )
+    )
 
 
 @main.command()
@@ -91,6 +104,14 @@ def watch(config_file: str | None, log_format: str) -> None:
 def doctor(config_file: str | None, write: bool) -> None:
     """Check the config, token, API access, limits and local folder; say what to fix."""
     sys.exit(_doctor(config_file, write))
+
+
+@main.command()
+@click.option("-c", "--config", "config_file", metavar="FILE", help=CONFIG_HELP)
+@click.option("--content", is_flag=True, help="Download each file and compare its sha256.")
+def verify(config_file: str | None, content: bool) -> None:
+    """Check that every recorded hosted URL still serves its file."""
+    sys.exit(_guarded(lambda: _verify(_settings(config_file), content)))
 
 
 @main.command("ls")
@@ -151,7 +172,13 @@ def _settings(config_file: str | None) -> Settings:
     return load_settings(find_config(config_file))
 
 
-def _sync(settings: Settings, dry_run: bool, force: bool, remote_check: bool = False) -> int:
+def _sync(
+    settings: Settings,
+    dry_run: bool,
+    force: bool,
+    remote_check: bool = False,
+    verify_uploads: bool = False,
+) -> int:
     console = _console()
     _check_root(settings)
     options = _options(settings, force, remote_check)
@@ -162,7 +189,7 @@ def _sync(settings: Settings, dry_run: bool, force: bool, remote_check: bool = F
         store = StateStore.open(settings.state_file, settings.location_id)
         try:
             report, traffic, interrupts = asyncio.run(
-                _sync_remote(settings, token, options, store, console)
+                _sync_remote(settings, token, options, store, console, verify_uploads)
             )
         finally:
             store.close()
@@ -224,11 +251,19 @@ def _dry_run(settings: Settings, options: SyncOptions, console: Console) -> int:
 
 
 async def _sync_remote(
-    settings: Settings, token: Secret, options: SyncOptions, store: StateStore, console: Console
+    settings: Settings,
+    token: Secret,
+    options: SyncOptions,
+    store: StateStore,
+    console: Console,
+    verify_uploads: bool = False,
 ) -> tuple[SyncReport, Traffic, Interrupts]:
     loop = asyncio.get_running_loop()
     interrupts = Interrupts(asyncio.Event(), _errors().print, settings.grace_period)
     remote = _http(settings, token)
+    probe = HttpHostedProbe(_retry_policy(settings), settings.timeout) if verify_uploads else None
+    if probe is not None:
+        options = replace(options, verify=probe.probe)
 
     async def run() -> SyncReport:
         await call_with_retries(options.retry, remote.check_access)
@@ -257,6 +292,8 @@ async def _sync_remote(
         raise
     finally:
         await remote.aclose()
+        if probe is not None:
+            await probe.aclose()
     return report, Traffic(remote.limiter.requests, remote.limiter.throttled), interrupts
 
 
@@ -413,6 +450,41 @@ def _doctor(config_file: str | None, write: bool) -> int:
         return EXIT_OK
     console.print(f"doctor: {len(problems)} problem{'s' if len(problems) > 1 else ''} to fix")
     return problems[0].exit_code or 1
+
+
+def _verify(settings: Settings, content: bool) -> int:
+    console = _console()
+    store = StateStore.open_existing(settings.state_file, settings.location_id)
+    if store is None:
+        console.print("nothing synced yet: run mediasync sync first")
+        return EXIT_OK
+    try:
+        entries = list(store.snapshot().entries.values())
+    finally:
+        store.close()
+
+    def show(entry: StateEntry, finding: Finding) -> None:
+        console.print(
+            f"{finding.problem.value:9} {shown(entry.path)}: {shown(entry.url)} {finding.detail}"
+        )
+
+    async def run() -> VerifyReport:
+        probe = HttpHostedProbe(_retry_policy(settings), settings.timeout)
+        try:
+            return await verify_entries(entries, probe, content, show)
+        finally:
+            await probe.aclose()
+
+    report = asyncio.run(run())
+    how = "bytes compared" if content else "HEAD"
+    console.print(
+        f"verify: {report.checked} checked ({how}), {report.ok} ok, "
+        f"{report.count(Problem.MISSING)} missing, {report.count(Problem.MISMATCH)} different, "
+        f"{report.count(Problem.UNCHECKED)} could not be checked"
+    )
+    if report.count(Problem.MISSING):
+        console.print("missing files are uploaded again by `mediasync sync --remote-check`")
+    return EXIT_OK if not report.findings else EXIT_FAILED
 
 
 def _http(settings: Settings, token: Secret) -> HttpLibrary:

@@ -182,6 +182,7 @@ class Daemon:
                 max_video_bytes=self.options.policy.max_video_bytes,
                 clock=self.options.clock,
                 known_ids=self._known,
+                verify=self.options.verify,
             )
             async with Pool(ctx, self._store, self._control, self._finished, self._fatal) as pool:
                 self._pool = pool

@@ -22,7 +22,7 @@ from mediasync.remote import RemoteLibrary
 from mediasync.retrying import RetryPolicy
 from mediasync.scan import scan_tree
 from mediasync.state import StateStore
-from mediasync.worker import WorkerContext
+from mediasync.worker import Verify, WorkerContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,7 @@ class SyncOptions:
     sleep: Sleep = asyncio.sleep
     remote_check_interval: float | None = None
     force_remote_check: bool = False
+    verify: Verify | None = None
 
 
 @dataclass
@@ -115,6 +116,7 @@ async def run_sync(
         max_video_bytes=options.policy.max_video_bytes,
         clock=options.clock,
         known_ids=known_ids(store),
+        verify=options.verify,
     )
     report.outcomes.extend(await run_pool(the_plan.uploads, ctx, store, control, on_outcome))
 

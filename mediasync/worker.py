@@ -7,7 +7,7 @@ Only fatal errors (a refused token, say) escape, to stop the whole run.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -36,9 +36,13 @@ from mediasync.models import (
     remote_name,
 )
 from mediasync.remote import RemoteLibrary
+from mediasync.remote.hosted import Finding
 from mediasync.retrying import RetryPolicy, call_with_retries
 from mediasync.rules import SNIFF_BYTES, check_name_and_size, judge_content
 from mediasync.scan import restat
+
+# Probes a just-uploaded hosted URL for the bytes sent (their sha256): None when they match.
+Verify = Callable[[str, str], Awaitable[Finding | None]]
 
 UPLOADS = frozenset({ActionKind.UPLOAD, ActionKind.REPLACE, ActionKind.RESTORE})
 
@@ -56,6 +60,8 @@ class WorkerContext:
     max_video_bytes: int
     clock: Callable[[], float]
     known_ids: Collection[str] = frozenset()
+    # `sync --verify`: does the new hosted URL serve the bytes sent (None: yes)?
+    verify: Verify | None = None
 
 
 async def perform(action: Action, ctx: WorkerContext) -> Outcome:
@@ -97,6 +103,16 @@ async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
     if sent is None:
         return Outcome(OutcomeKind.FAILED, action, reason="kept changing while it was being sent")
     stat, result = sent
+    if ctx.verify is not None:
+        finding = await ctx.verify(result.url, result.sha256)
+        if finding is not None:
+            await _discard_copy(result.remote_id, ctx)
+            return Outcome(
+                OutcomeKind.FAILED,
+                action,
+                reason=f"uploaded, but its hosted URL {finding.detail}: that copy was removed "
+                "and the next sync sends the file again",
+            )
     entry = StateEntry(
         action.path,
         stat.size,
@@ -135,12 +151,17 @@ async def _send_stable(
         if after == before and result.size == before.size:
             return before, result
         # The copy we just made holds a mix of old and new bytes: ours to remove.
-        try:
-            await _delete_remote(result.remote_id, ctx)
-        except RemoteError as exc:
-            if is_fatal(exc):
-                raise
+        await _discard_copy(result.remote_id, ctx)
     return None
+
+
+async def _discard_copy(remote_id: str, ctx: WorkerContext) -> None:
+    """Remove a copy we just made that must not stand; if that fails, the intent covers it."""
+    try:
+        await _delete_remote(remote_id, ctx)
+    except RemoteError as exc:
+        if is_fatal(exc):
+            raise
 
 
 async def _upload_with_retries(
