@@ -10,12 +10,14 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 
 from mediasync import __version__
-from mediasync.config import Secret, Settings, find_config, load_settings, read_token
+from mediasync.config import Secret, Settings, find_config, read_token
 from mediasync.daemon import Daemon, WatchOptions, WatchStats
 from mediasync.doctor import Check, Status, check_local, check_remote, failed
 from mediasync.engine import SyncOptions, SyncReport, make_plan, run_sync
@@ -44,10 +46,12 @@ from mediasync.report import (
 from mediasync.retrying import RetryPolicy, call_with_retries
 from mediasync.scan import printable
 from mediasync.state import StateStore, hold_lock
+from mediasync.targets import Target, load_targets, only_one, select
 from mediasync.verify import VerifyReport, verify_entries
 from mediasync.watch import watch_paths
 
 CONFIG_HELP = "Config file (default: $MEDIASYNC_CONFIG or ./mediasync.toml)."
+TARGET_HELP = "Only this [targets.NAME] of the config (default: all of them)."
 
 
 def _console() -> Console:
@@ -72,13 +76,21 @@ def main() -> None:
 @click.option(
     "--verify", "verify_uploads", is_flag=True, help="Download each new upload and compare it."
 )
+@click.option("-t", "--target", "target", metavar="NAME", help=TARGET_HELP)
 def sync(
-    config_file: str | None, dry_run: bool, force: bool, remote_check: bool, verify_uploads: bool
+    config_file: str | None,
+    dry_run: bool,
+    force: bool,
+    remote_check: bool,
+    verify_uploads: bool,
+    target: str | None,
 ) -> None:
     """Upload new and changed files, delete remote copies of removed ones."""
     sys.exit(
         _guarded(
-            lambda: _sync(_settings(config_file), dry_run, force, remote_check, verify_uploads)
+            lambda: _sync(
+                _targets(config_file, target), dry_run, force, remote_check, verify_uploads
+            )
         )
     )
 
@@ -92,34 +104,38 @@ def sync(
     show_default=True,
     help="text for people; json (one object per line) for log collectors.",
 )
-def watch(config_file: str | None, log_format: str) -> None:
+@click.option("-t", "--target", "target", metavar="NAME", help=TARGET_HELP)
+def watch(config_file: str | None, log_format: str, target: str | None) -> None:
     """Sync, then follow the folder's changes until stopped (Ctrl-C or SIGTERM)."""
     log = configure(log_format, sys.stderr)
-    sys.exit(_logged(log, lambda: _watch(_settings(config_file), log)))
+    sys.exit(_logged(log, lambda: _watch(_targets(config_file, target), log)))
 
 
 @main.command()
 @click.option("-c", "--config", "config_file", metavar="FILE", help=CONFIG_HELP)
 @click.option("--write", is_flag=True, help="Also upload and delete one 1-pixel test image.")
-def doctor(config_file: str | None, write: bool) -> None:
+@click.option("-t", "--target", "target", metavar="NAME", help=TARGET_HELP)
+def doctor(config_file: str | None, write: bool, target: str | None) -> None:
     """Check the config, token, API access, limits and local folder; say what to fix."""
-    sys.exit(_doctor(config_file, write))
+    sys.exit(_doctor(config_file, write, target))
 
 
 @main.command()
 @click.option("-c", "--config", "config_file", metavar="FILE", help=CONFIG_HELP)
 @click.option("--content", is_flag=True, help="Download each file and compare its sha256.")
-def verify(config_file: str | None, content: bool) -> None:
+@click.option("-t", "--target", "target", metavar="NAME", help=TARGET_HELP)
+def verify(config_file: str | None, content: bool, target: str | None) -> None:
     """Check that every recorded hosted URL still serves its file."""
-    sys.exit(_guarded(lambda: _verify(_settings(config_file), content)))
+    sys.exit(_guarded(lambda: _each(_targets(config_file, target), _verify, content)))
 
 
 @main.command("ls")
 @click.option("-c", "--config", "config_file", metavar="FILE", help=CONFIG_HELP)
 @click.option("--all", "whole", is_flag=True, help="The whole library, not just the root folder.")
-def list_remote(config_file: str | None, whole: bool) -> None:
+@click.option("-t", "--target", "target", metavar="NAME", help=TARGET_HELP)
+def list_remote(config_file: str | None, whole: bool, target: str | None) -> None:
     """Show the remote folder tree with each file's hosted URL."""
-    sys.exit(_guarded(lambda: _ls(_settings(config_file), whole)))
+    sys.exit(_guarded(lambda: _ls(_one(config_file, target, "ls"), whole)))
 
 
 @main.command()
@@ -127,9 +143,10 @@ def list_remote(config_file: str | None, whole: bool) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True
 )
-def manifest(config_file: str | None, fmt: str) -> None:
+@click.option("-t", "--target", "target", metavar="NAME", help=TARGET_HELP)
+def manifest(config_file: str | None, fmt: str, target: str | None) -> None:
     """Print path, url, id, size and upload time of every synced file."""
-    sys.exit(_guarded(lambda: _manifest(_settings(config_file), fmt)))
+    sys.exit(_guarded(lambda: _manifest(_one(config_file, target, "manifest"), fmt)))
 
 
 @main.command(
@@ -168,36 +185,96 @@ def _logged(log: EventLog, run: Callable[[], int]) -> int:
         return exc.exit_code
 
 
-def _settings(config_file: str | None) -> Settings:
-    return load_settings(find_config(config_file))
+def _targets(config_file: str | None, name: str | None) -> list[Target]:
+    return select(load_targets(find_config(config_file)), name)
+
+
+def _one(config_file: str | None, name: str | None, command: str) -> Settings:
+    return only_one(_targets(config_file, name), command).settings
+
+
+def _each(targets: list[Target], run: Callable[[Settings, bool], int], flag: bool) -> int:
+    """Run a per-target command on each target in turn, under a heading when there are many."""
+    codes = []
+    for target in targets:
+        if target.name:
+            _console().print(f"== {target.name} ==")
+        codes.append(_guarded(lambda: run(target.settings, flag)))  # noqa: B023 - called at once
+    return max(codes)
+
+
+class _Labelled(Console):
+    """A console whose every line starts with the target's name (when there are several)."""
+
+    def __init__(self, label: str, **options: Any) -> None:
+        super().__init__(highlight=False, soft_wrap=True, **options)
+        self._label = label.strip()
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        super().print(*((self._label, *objects) if self._label else objects), **options)
 
 
 def _sync(
-    settings: Settings,
+    targets: list[Target],
     dry_run: bool,
     force: bool,
     remote_check: bool = False,
     verify_uploads: bool = False,
 ) -> int:
-    console = _console()
-    _check_root(settings)
-    options = _options(settings, force, remote_check)
     if dry_run:
-        return _dry_run(settings, options, console)
-    token = read_token(settings)
-    with hold_lock(settings.state_file):
-        store = StateStore.open(settings.state_file, settings.location_id)
-        try:
-            report, traffic, interrupts = asyncio.run(
-                _sync_remote(settings, token, options, store, console, verify_uploads)
-            )
-        finally:
-            store.close()
+        return _each(targets, lambda settings, _: _dry_run(settings, force, remote_check), False)
+    return asyncio.run(_sync_all(targets, force, remote_check, verify_uploads))
+
+
+async def _sync_all(
+    targets: list[Target], force: bool, remote_check: bool, verify_uploads: bool
+) -> int:
+    """Sync every target at once, each with its own lock, state and rate limiter; one signal
+    handler stops them all. The exit code is the worst of theirs."""
+    loop = asyncio.get_running_loop()
+    grace = max(t.settings.grace_period for t in targets)
+    interrupts = Interrupts(asyncio.Event(), _errors().print, grace)
+    tasks = [
+        asyncio.ensure_future(_sync_target(t, force, remote_check, verify_uploads, interrupts))
+        for t in targets
+    ]
+
+    # The pool honours the grace period itself; this catches a phase stuck elsewhere (a slow
+    # listing, say). Cancelling is safe: intents cover whatever it cuts short.
+    def cut_off_later() -> None:
+        loop.call_later(grace + 5, lambda: [task.cancel() for task in tasks])
+
+    interrupts.on_stop = cut_off_later
+    with interrupts.installed(loop):
+        codes = await asyncio.gather(*tasks)
+    if interrupts.received is not None:
+        _console().print("interrupted: the state is consistent; run again to finish")
+        return interrupts.exit_code
+    return max(codes)
+
+
+async def _sync_target(
+    target: Target, force: bool, remote_check: bool, verify_uploads: bool, interrupts: Interrupts
+) -> int:
+    console = _Labelled(target.label)
+    settings = target.settings
+    try:
+        _check_root(settings)
+        options = _options(settings, force, remote_check)
+        token = read_token(settings)
+        with hold_lock(settings.state_file):
+            store = StateStore.open(settings.state_file, settings.location_id)
+            try:
+                report, traffic = await _sync_remote(
+                    settings, token, options, store, console, interrupts, verify_uploads
+                )
+            finally:
+                store.close()
+    except MediasyncError as exc:
+        _Labelled(target.label, stderr=True).print(f"[red]error:[/] {shown(str(exc))}")
+        return exc.exit_code
     if report.plan != Plan() or report.outcomes:
         print_summary(console, report, traffic)
-    if interrupts.received is not None:
-        console.print("interrupted: the state is consistent; run again to finish")
-        return interrupts.exit_code
     return exit_code_for(report)
 
 
@@ -234,8 +311,11 @@ def _options(settings: Settings, force: bool, remote_check: bool) -> SyncOptions
     )
 
 
-def _dry_run(settings: Settings, options: SyncOptions, console: Console) -> int:
+def _dry_run(settings: Settings, force: bool, remote_check: bool) -> int:
     """Plan against the state as it stands, reading it only: no lock, no file, no request."""
+    console = _console()
+    _check_root(settings)
+    options = _options(settings, force, remote_check)
     store = StateStore.open_existing(settings.state_file, settings.location_id)
     try:
         state = store.snapshot() if store else SyncState()
@@ -256,32 +336,18 @@ async def _sync_remote(
     options: SyncOptions,
     store: StateStore,
     console: Console,
+    interrupts: Interrupts,
     verify_uploads: bool = False,
-) -> tuple[SyncReport, Traffic, Interrupts]:
-    loop = asyncio.get_running_loop()
-    interrupts = Interrupts(asyncio.Event(), _errors().print, settings.grace_period)
+) -> tuple[SyncReport, Traffic]:
     remote = _http(settings, token)
     probe = HttpHostedProbe(_retry_policy(settings), settings.timeout) if verify_uploads else None
     if probe is not None:
         options = replace(options, verify=probe.probe)
-
-    async def run() -> SyncReport:
+    try:
         await call_with_retries(options.retry, remote.check_access)
-        return await run_sync(
+        report = await run_sync(
             options, remote, store, lambda o: print_outcome(console, o), interrupts.stop
         )
-
-    task = asyncio.ensure_future(run())
-
-    # The pool honours the grace period itself; this catches a phase stuck elsewhere (a slow
-    # listing, say). Cancelling is safe: intents cover whatever it cuts short.
-    def cut_off_later() -> None:
-        loop.call_later(settings.grace_period + 5, task.cancel)
-
-    interrupts.on_stop = cut_off_later
-    try:
-        with interrupts.installed(loop):
-            report = await task
     except asyncio.CancelledError:
         if interrupts.received is None:
             raise
@@ -294,19 +360,48 @@ async def _sync_remote(
         await remote.aclose()
         if probe is not None:
             await probe.aclose()
-    return report, Traffic(remote.limiter.requests, remote.limiter.throttled), interrupts
+    return report, Traffic(remote.limiter.requests, remote.limiter.throttled)
 
 
-def _watch(settings: Settings, log: EventLog) -> int:
-    _check_root(settings)
-    options = _options(settings, force=False, remote_check=False)
-    token = read_token(settings)
-    with hold_lock(settings.state_file):
-        store = StateStore.open(settings.state_file, settings.location_id)
-        try:
-            stats = asyncio.run(_watch_remote(settings, token, options, store, log))
-        finally:
-            store.close()
+def _watch(targets: list[Target], log: EventLog) -> int:
+    return asyncio.run(_watch_all(targets, log))
+
+
+async def _watch_all(targets: list[Target], log: EventLog) -> int:
+    """Follow every target at once. One that meets a fatal error stops and says so; the
+    others go on. The exit code is the worst of theirs."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    grace = max(t.settings.grace_period for t in targets)
+    interrupts = Interrupts(stop, lambda text: log.info("signal", text), grace)
+    tasks = [
+        asyncio.ensure_future(_watch_target(t, log.for_target(t.name), stop)) for t in targets
+    ]
+
+    def cut_off_later() -> None:
+        loop.call_later(grace + 5, lambda: [task.cancel() for task in tasks])
+
+    interrupts.on_stop = cut_off_later
+    with interrupts.installed(loop):
+        codes = await asyncio.gather(*tasks)
+    return max(codes)
+
+
+async def _watch_target(target: Target, log: EventLog, stop: asyncio.Event) -> int:
+    settings = target.settings
+    try:
+        _check_root(settings)
+        options = _options(settings, force=False, remote_check=False)
+        token = read_token(settings)
+        with hold_lock(settings.state_file):
+            store = StateStore.open(settings.state_file, settings.location_id)
+            try:
+                stats = await _watch_remote(settings, token, options, store, log, stop)
+            finally:
+                store.close()
+    except MediasyncError as exc:
+        log.error("fatal", f"error: {printable(str(exc))}", exit_code=exc.exit_code)
+        return exc.exit_code
     log.info(
         "stopped",
         f"stopped: {stats.uploaded} uploaded, {stats.deleted} deleted, {stats.failed} failed "
@@ -319,11 +414,13 @@ def _watch(settings: Settings, log: EventLog) -> int:
 
 
 async def _watch_remote(
-    settings: Settings, token: Secret, options: SyncOptions, store: StateStore, log: EventLog
+    settings: Settings,
+    token: Secret,
+    options: SyncOptions,
+    store: StateStore,
+    log: EventLog,
+    stop: asyncio.Event,
 ) -> WatchStats:
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    interrupts = Interrupts(stop, lambda text: log.info("signal", text), settings.grace_period)
     remote = _http(settings, token)
     w = settings.watch
     daemon = Daemon(
@@ -335,22 +432,11 @@ async def _watch_remote(
         log,
         stop,
     )
-
-    async def run() -> WatchStats:
+    try:
         await call_with_retries(options.retry, remote.check_access)
         return await daemon.run()
-
-    task = asyncio.ensure_future(run())
-
-    def cut_off_later() -> None:
-        loop.call_later(settings.grace_period + 5, task.cancel)
-
-    interrupts.on_stop = cut_off_later
-    try:
-        with interrupts.installed(loop):
-            return await task
     except asyncio.CancelledError:
-        if interrupts.received is None:
+        if not stop.is_set():
             raise
         return daemon.stats
     finally:
@@ -406,7 +492,7 @@ def _manifest(settings: Settings, fmt: str) -> int:
     return EXIT_OK
 
 
-def _doctor(config_file: str | None, write: bool) -> int:
+def _doctor(config_file: str | None, write: bool, name: str | None) -> int:
     console = _console()
     checks: list[Check] = []
 
@@ -420,36 +506,42 @@ def _doctor(config_file: str | None, write: bool) -> int:
 
     try:
         path = find_config(config_file)
-        settings = load_settings(path)
+        targets = select(load_targets(path), name)
     except MediasyncError as exc:
         show([failed("config", exc)])
         return exc.exit_code
-    where = (settings.config_path or path).resolve()
-    show([Check("config", Status.PASS, f"{where}: location {settings.location_id}")])
-    show(check_local(settings))
-    try:
-        token = read_token(settings)
-    except MediasyncError as exc:
-        show([failed("token", exc)])
-    else:
-        show([Check("token", Status.PASS, f"${settings.token_env} is set")])
-
-        async def probe() -> list[Check]:
-            remote = _http(settings, token)
-            try:
-                return await check_remote(
-                    remote, settings, _retry_policy(settings), lambda: remote.limiter.seen, write
-                )
-            finally:
-                await remote.aclose()
-
-        show(asyncio.run(probe()))
+    for target in targets:
+        if target.name:
+            console.print(f"== {target.name} ==")
+        show(_doctor_target(target.settings, path, write))
     problems = [c for c in checks if c.status is Status.FAIL]
     if not problems:
         console.print("doctor: every check passed")
         return EXIT_OK
     console.print(f"doctor: {len(problems)} problem{'s' if len(problems) > 1 else ''} to fix")
     return problems[0].exit_code or 1
+
+
+def _doctor_target(settings: Settings, path: Path, write: bool) -> list[Check]:
+    where = (settings.config_path or path).resolve()
+    checks = [Check("config", Status.PASS, f"{where}: location {settings.location_id}")]
+    checks.extend(check_local(settings))
+    try:
+        token = read_token(settings)
+    except MediasyncError as exc:
+        return [*checks, failed("token", exc)]
+    checks.append(Check("token", Status.PASS, f"${settings.token_env} is set"))
+
+    async def probe() -> list[Check]:
+        remote = _http(settings, token)
+        try:
+            return await check_remote(
+                remote, settings, _retry_policy(settings), lambda: remote.limiter.seen, write
+            )
+        finally:
+            await remote.aclose()
+
+    return [*checks, *asyncio.run(probe())]
 
 
 def _verify(settings: Settings, content: bool) -> int:

@@ -140,14 +140,19 @@ def find_config(explicit: str | None) -> Path:
     return path
 
 
-def load_settings(path: Path) -> Settings:
+def read_config(path: Path) -> dict[str, Any]:
+    """The config file's TOML as a mapping, or a UsageError saying why it cannot be read."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read config file {path}: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"config file {path} is not valid TOML: {exc}") from exc
-    return settings_from_mapping(raw, base_dir=path.parent.resolve(), config_path=path)
+
+
+def load_settings(path: Path) -> Settings:
+    base_dir = path.parent.resolve()
+    return settings_from_mapping(read_config(path), base_dir=base_dir, config_path=path)
 
 
 def settings_from_mapping(

@@ -39,8 +39,13 @@ class TextFormatter(logging.Formatter):
 class EventLog:
     """A thin face over a logger: `log.info("uploaded", "uploaded a.jpg → url", path=...)`."""
 
-    def __init__(self, logger: logging.Logger) -> None:
+    def __init__(self, logger: logging.Logger, target: str = "") -> None:
         self.logger = logger
+        self.target = target
+
+    def for_target(self, name: str) -> EventLog:
+        """The same log, each line naming target `name` (none for the unnamed single one)."""
+        return EventLog(self.logger, name)
 
     def info(self, event: str, message: str, **fields: Any) -> None:
         self._emit(logging.INFO, event, message, fields)
@@ -78,6 +83,9 @@ class EventLog:
             self.error("failed", f"failed {path}: {reason}", reason=reason, **fields)
 
     def _emit(self, level: int, event: str, message: str, fields: dict[str, Any]) -> None:
+        if self.target:
+            message = f"{self.target}: {message}"
+            fields = {"target": self.target, **fields}
         self.logger.log(level, "%s", message, extra={"event": event, "fields": fields})
 
 
