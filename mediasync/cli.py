@@ -186,8 +186,7 @@ def _options(settings: Settings, force: bool, remote_check: bool) -> SyncOptions
             delete=settings.delete,
             max_delete=settings.max_delete,
             force=force,
-            max_file_bytes=settings.max_file_bytes,
-            max_video_bytes=settings.max_video_bytes,
+            types=settings.types,
             restore_missing=settings.restore_missing,
         ),
         retry=_retry_policy(settings),
@@ -209,7 +208,7 @@ def _dry_run(settings: Settings, options: SyncOptions, console: Console) -> int:
     plan = make_plan(options, state)
     if plan.fatal:
         raise RootError(plan.fatal)
-    plan = judge_uploads(plan, options.root)
+    plan = judge_uploads(plan, options.root, options.policy.types)
     print_plan(console, plan)
     return exit_code_for_plan(plan)
 

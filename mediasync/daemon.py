@@ -183,8 +183,7 @@ class Daemon:
                 remote=self._remote,
                 retry=self.options.retry,
                 folder_ids=self._folders,
-                max_file_bytes=self.options.policy.max_file_bytes,
-                max_video_bytes=self.options.policy.max_video_bytes,
+                types=self.options.policy.types,
                 clock=self.options.clock,
                 known_ids=self._known,
             )

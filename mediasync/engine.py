@@ -111,8 +111,7 @@ async def run_sync(
         remote=remote,
         retry=options.retry,
         folder_ids=folder_ids,
-        max_file_bytes=options.policy.max_file_bytes,
-        max_video_bytes=options.policy.max_video_bytes,
+        types=options.policy.types,
         clock=options.clock,
         known_ids=known_ids(store),
     )

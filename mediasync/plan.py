@@ -20,7 +20,7 @@ from mediasync.models import (
     StateEntry,
     SyncState,
 )
-from mediasync.rules import check_name_and_size
+from mediasync.rules import TypeRules, check_name_and_size
 
 # Files under such a folder may still exist: they are never taken for deleted.
 UNREADABLE = "cannot read this folder: its files are neither sent nor deleted"
@@ -31,8 +31,7 @@ class Policy:
     delete: bool = True
     max_delete: MaxDelete = field(default_factory=lambda: MaxDelete(percent=50.0))
     force: bool = False
-    max_file_bytes: int = 25 * 1024 * 1024
-    max_video_bytes: int = 25 * 1024 * 1024
+    types: TypeRules = field(default_factory=TypeRules)
     restore_missing: bool = True
 
 
@@ -105,7 +104,7 @@ class _Sorting:
 
     def add(self, file: LocalFile, previous: StateEntry | None, policy: Policy) -> None:
         path = file.path
-        reason = check_name_and_size(path, file.size, policy.max_file_bytes, policy.max_video_bytes)
+        reason = check_name_and_size(path, file.size, policy.types)
         if reason is not None:
             self.rejections.append(Rejection(path, reason))
         elif previous is None:

@@ -7,13 +7,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from mediasync.models import Plan, Rejection
-from mediasync.rules import SNIFF_BYTES, judge_content
+from mediasync.rules import SNIFF_BYTES, TypeRules, judge_content
 
 
-def judge_uploads(plan: Plan, root: Path) -> Plan:
+def judge_uploads(plan: Plan, root: Path, rules: TypeRules | None = None) -> Plan:
     keep, refused = [], []
     for action in plan.uploads:
-        reason = _content_problem(root, action.path)
+        reason = _content_problem(root, action.path, rules or TypeRules())
         if reason is None:
             keep.append(action)
         else:
@@ -22,11 +22,11 @@ def judge_uploads(plan: Plan, root: Path) -> Plan:
     return replace(plan, uploads=tuple(keep), rejections=rejections)
 
 
-def _content_problem(root: Path, path: str) -> str | None:
+def _content_problem(root: Path, path: str, rules: TypeRules) -> str | None:
     try:
         with (root / path).open("rb") as handle:
             head = handle.read(SNIFF_BYTES)
     except OSError as exc:
         return f"cannot read: {exc.strerror}"
-    verdict = judge_content(path, head)
+    verdict = judge_content(path, head, rules)
     return verdict.reason if verdict.content_type is None else None

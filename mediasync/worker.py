@@ -37,7 +37,7 @@ from mediasync.models import (
 )
 from mediasync.remote import RemoteLibrary
 from mediasync.retrying import RetryPolicy, call_with_retries
-from mediasync.rules import SNIFF_BYTES, check_name_and_size, judge_content
+from mediasync.rules import SNIFF_BYTES, TypeRules, check_name_and_size, judge_content
 from mediasync.scan import restat
 
 UPLOADS = frozenset({ActionKind.UPLOAD, ActionKind.REPLACE, ActionKind.RESTORE})
@@ -52,8 +52,7 @@ class WorkerContext:
     remote: RemoteLibrary
     retry: RetryPolicy
     folder_ids: Mapping[str, str | None]
-    max_file_bytes: int
-    max_video_bytes: int
+    types: TypeRules
     clock: Callable[[], float]
     known_ids: Collection[str] = frozenset()
 
@@ -77,10 +76,10 @@ async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
     current = await asyncio.to_thread(restat, ctx.root, action.path)
     if current is None:
         return Outcome(OutcomeKind.REJECTED, action, reason="vanished before it could be sent")
-    reason = check_name_and_size(action.path, current.size, ctx.max_file_bytes, ctx.max_video_bytes)
+    reason = check_name_and_size(action.path, current.size, ctx.types)
     if reason is not None:
         return Outcome(OutcomeKind.REJECTED, action, reason=reason)
-    verdict = judge_content(action.path, await _read_head(ctx.root / action.path))
+    verdict = judge_content(action.path, await _read_head(ctx.root / action.path), ctx.types)
     if verdict.content_type is None:
         return Outcome(OutcomeKind.REJECTED, action, reason=verdict.reason)
 

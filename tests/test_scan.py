@@ -7,7 +7,7 @@ import unicodedata
 from pathlib import Path
 
 from mediasync.models import remote_name
-from mediasync.rules import check_name_and_size
+from mediasync.rules import TypeRules, check_name_and_size
 from mediasync.scan import printable, restat, scan_tree
 
 
@@ -59,8 +59,8 @@ def test_printable_keeps_one_line() -> None:
 
 
 def test_trailing_spaces_and_dots_get_a_clear_reason() -> None:
-    assert check_name_and_size("a/trailing space.txt ", 5, 10, 10) == (
-        "name ends with a space or a dot: rename it"
+    assert check_name_and_size("a/trailing space.txt ", 5, TypeRules()) == (
+        "name ends with a space or a dot, which the library drops: rename it"
     )
 
 
