@@ -499,6 +499,8 @@ class Daemon:
         if the_plan.fatal:
             self._log.error("root-missing", f"rescan: {the_plan.fatal}; nothing is deleted")
             return
+        for old, new in the_plan.rekeys:
+            self._store.rekey(old, new)
         self._epoch += 1
         now = self._now()
         found = 0

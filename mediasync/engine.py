@@ -96,6 +96,8 @@ async def run_sync(
     if the_plan.fatal:
         raise RootError(the_plan.fatal)
     report = SyncReport(the_plan, adopted=adopted, drift=drift)
+    for old, new in the_plan.rekeys:
+        store.rekey(old, new)
     store.clear_problems()
     for rejection in the_plan.rejections:
         store.record_problem(rejection.path, OutcomeKind.REJECTED.value, rejection.reason)

@@ -5,8 +5,9 @@ No disk, network or clock: the same inputs always give the same Plan, in the sam
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from mediasync.config import MaxDelete
 from mediasync.models import (
@@ -48,13 +49,14 @@ def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
     sorting = _Sorting(
         [*local.rejected, *(Rejection(f or ".", UNREADABLE) for f in local.unreadable)]
     )
+    entries, rekeys = _rekeyed(local, state)
     for path in sorted(local.files):
-        sorting.add(local.files[path], state.entries.get(path), policy)
+        sorting.add(local.files[path], entries.get(path), policy)
 
     still_here = {r.path for r in local.rejected}
     removed = [
         Action(ActionKind.DELETE, path, previous=entry)
-        for path, entry in sorted(state.entries.items())
+        for path, entry in sorted(entries.items())
         if path not in local.files
         and path not in still_here
         and not _inside_any(path, local.unreadable)
@@ -65,7 +67,25 @@ def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
     ]
     blocked = _delete_block(removed, known, policy)
     deletes = (removed if policy.delete else []) + stale
-    return sorting.plan(deletes, blocked)
+    return replace(sorting.plan(deletes, blocked), rekeys=rekeys)
+
+
+def _rekeyed(
+    local: LocalSnapshot, state: SyncState
+) -> tuple[dict[str, StateEntry], tuple[tuple[str, str], ...]]:
+    """The state's entries keyed as the disk spells them now: a recorded name found on disk in
+    another Unicode normalization form (NFD from macOS, NFC elsewhere) is the same file."""
+    entries = dict(state.entries)
+    by_form = {unicodedata.normalize("NFC", p): p for p in entries}
+    rekeys: list[tuple[str, str]] = []
+    for path in sorted(local.files):
+        if path in entries:
+            continue
+        old = by_form.get(unicodedata.normalize("NFC", path))
+        if old is not None and old in entries and old not in local.files:
+            entries[path] = replace(entries.pop(old), path=path)
+            rekeys.append((old, path))
+    return entries, tuple(rekeys)
 
 
 def plan_paths(
