@@ -64,9 +64,16 @@ def main() -> None:
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 @click.option("--force", is_flag=True, help="Allow deletes beyond [sync] max_delete.")
 @click.option("--remote-check", is_flag=True, help="Look for files deleted in the web app now.")
-def sync(config_file: str | None, dry_run: bool, force: bool, remote_check: bool) -> None:
+@click.option(
+    "--checksum", is_flag=True, help="Hash every file to find changes, not only size and mtime."
+)
+def sync(
+    config_file: str | None, dry_run: bool, force: bool, remote_check: bool, checksum: bool
+) -> None:
     """Upload new and changed files, delete remote copies of removed ones."""
-    sys.exit(_guarded(lambda: _sync(_settings(config_file), dry_run, force, remote_check)))
+    sys.exit(
+        _guarded(lambda: _sync(_settings(config_file), dry_run, force, remote_check, checksum))
+    )
 
 
 @main.command()
@@ -142,10 +149,16 @@ def _settings(config_file: str | None) -> Settings:
     return load_settings(find_config(config_file))
 
 
-def _sync(settings: Settings, dry_run: bool, force: bool, remote_check: bool = False) -> int:
+def _sync(
+    settings: Settings,
+    dry_run: bool,
+    force: bool,
+    remote_check: bool = False,
+    checksum: bool = False,
+) -> int:
     console = _console()
     _check_root(settings)
-    options = _options(settings, force, remote_check)
+    options = _options(settings, force, remote_check, checksum)
     if dry_run:
         return _dry_run(settings, options, console)
     token = read_token(settings)
@@ -175,7 +188,9 @@ def _check_root(settings: Settings) -> None:
         )
 
 
-def _options(settings: Settings, force: bool, remote_check: bool) -> SyncOptions:
+def _options(
+    settings: Settings, force: bool, remote_check: bool, checksum: bool = False
+) -> SyncOptions:
     return SyncOptions(
         root=settings.local_path,
         root_folder=settings.root_folder,
@@ -188,12 +203,16 @@ def _options(settings: Settings, force: bool, remote_check: bool) -> SyncOptions
             force=force,
             types=settings.types,
             restore_missing=settings.restore_missing,
+            ignore=settings.ignore,
+            delete_ignored=settings.delete_ignored,
+            checksum=checksum,
         ),
         retry=_retry_policy(settings),
         clock=time.time,
         grace=settings.grace_period,
         remote_check_interval=settings.remote_check_interval,
         force_remote_check=remote_check,
+        follow_symlinks=settings.follow_symlinks,
     )
 
 

@@ -36,6 +36,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "local": {
         "path": None,
         "ignore": [],
+        "follow_symlinks": False,
     },
     "sync": {
         "concurrency": 3,
@@ -48,6 +49,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "grace_period": 30.0,
         "remote_check_interval": 3600.0,
         "missing_remote": "upload",
+        "delete_ignored": False,
     },
     "rules": {
         "max_file_mb": 25.0,
@@ -126,6 +128,7 @@ class Settings:
     timeout: float
     local_path: Path
     ignore: tuple[str, ...]
+    follow_symlinks: bool
     concurrency: int
     delete: bool
     max_delete: MaxDelete
@@ -136,6 +139,7 @@ class Settings:
     grace_period: float
     remote_check_interval: float
     restore_missing: bool
+    delete_ignored: bool
     types: TypeRules
     watch: WatchSettings = field(default_factory=WatchSettings)
 
@@ -213,6 +217,7 @@ def settings_from_mapping(
         timeout=_number(r, "remote", "timeout", low=1),
         local_path=local_path,
         ignore=tuple(ignore),
+        follow_symlinks=_bool(loc, "local", "follow_symlinks"),
         concurrency=concurrency,
         delete=_bool(s, "sync", "delete"),
         max_delete=parse_max_delete(s["max_delete"]),
@@ -223,6 +228,7 @@ def settings_from_mapping(
         grace_period=_number(s, "sync", "grace_period", low=0),
         remote_check_interval=_number(s, "sync", "remote_check_interval", low=0),
         restore_missing=_choice(s, "sync", "missing_remote", ("upload", "report")) == "upload",
+        delete_ignored=_bool(s, "sync", "delete_ignored"),
         types=_type_rules(rules),
         watch=_watch_settings(w),
     )

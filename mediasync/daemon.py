@@ -278,17 +278,24 @@ class Daemon:
             self._settler.note(path, look, now, self._epoch)
             self._deletes.pop(path, None)
 
+    def _probe(self, path: str) -> Look | Folder:
+        return probe(self.options.root, path, self.options.follow_symlinks)
+
     def _look_around(self, paths: list[str], recorded: Mapping[str, list[str]]) -> dict[str, Look]:
         looks: dict[str, Look] = {}
         for path in paths:
             if is_ignored(path, self.options.ignore):
                 continue
             for inside in recorded[path]:
-                looks[inside] = _as_look(probe(self.options.root, inside))
-            look = probe(self.options.root, path)
+                looks[inside] = _as_look(self._probe(inside))
+            look = self._probe(path)
             if isinstance(look, Folder):
                 snapshot = scan_tree(
-                    self.options.root, self.options.ignore, self.options.state_dir, under=path
+                    self.options.root,
+                    self.options.ignore,
+                    self.options.state_dir,
+                    under=path,
+                    follow_symlinks=self.options.follow_symlinks,
                 )
                 looks.update(snapshot.files)
                 looks.update({r.path: r for r in snapshot.rejected})
@@ -338,7 +345,7 @@ class Daemon:
             self._health()
 
     async def _judge(self, due: list[str], now: float) -> None:
-        looks = await asyncio.to_thread(lambda: {p: probe(self.options.root, p) for p in due})
+        looks = await asyncio.to_thread(lambda: {p: self._probe(p) for p in due})
         ready: dict[str, tuple[Look, int]] = {}
         folders: list[str] = []
         for path in due:
@@ -491,7 +498,11 @@ class Daemon:
             self._log.error("rescan-failed", f"could not settle unfinished uploads: {exc}")
         self._unsettled &= {i.path for i in self._store.pending_intents()}
         local = await asyncio.to_thread(
-            scan_tree, self.options.root, self.options.ignore, self.options.state_dir
+            scan_tree,
+            self.options.root,
+            self.options.ignore,
+            self.options.state_dir,
+            follow_symlinks=self.options.follow_symlinks,
         )
         the_plan = plan(local, self._store.snapshot(), self.options.policy)
         self.stats.rescans += 1

@@ -39,6 +39,7 @@ class SyncOptions:
     sleep: Sleep = asyncio.sleep
     remote_check_interval: float | None = None
     force_remote_check: bool = False
+    follow_symlinks: bool = False
 
 
 @dataclass
@@ -73,7 +74,12 @@ def _remote_check_due(options: SyncOptions, store: StateStore) -> bool:
 
 
 def _scan(options: SyncOptions) -> LocalSnapshot:
-    return scan_tree(options.root, options.ignore, exclude=options.state_dir)
+    return scan_tree(
+        options.root,
+        options.ignore,
+        exclude=options.state_dir,
+        follow_symlinks=options.follow_symlinks,
+    )
 
 
 async def run_sync(

@@ -21,7 +21,7 @@ from mediasync.models import (
     StateEntry,
     SyncState,
 )
-from mediasync.rules import TypeRules, check_name_and_size
+from mediasync.rules import TypeRules, check_name_and_size, is_ignored
 
 # Files under such a folder may still exist: they are never taken for deleted.
 UNREADABLE = "cannot read this folder: its files are neither sent nor deleted"
@@ -34,6 +34,12 @@ class Policy:
     force: bool = False
     types: TypeRules = field(default_factory=TypeRules)
     restore_missing: bool = True
+    # The ignore patterns ([local] ignore): a recorded file they now cover is not taken for
+    # deleted unless delete_ignored ([sync] delete_ignored) says so.
+    ignore: tuple[str, ...] = ()
+    delete_ignored: bool = False
+    # --checksum: hash every recorded file, not only those whose size or mtime moved.
+    checksum: bool = False
 
 
 def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
@@ -54,12 +60,20 @@ def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
         sorting.add(local.files[path], entries.get(path), policy)
 
     still_here = {r.path for r in local.rejected}
-    removed = [
-        Action(ActionKind.DELETE, path, previous=entry)
+    gone = [
+        (path, entry)
         for path, entry in sorted(entries.items())
         if path not in local.files
         and path not in still_here
         and not _inside_any(path, local.unreadable)
+    ]
+    kept = tuple(
+        path
+        for path, _ in gone
+        if not policy.delete_ignored and is_ignored(path, policy.ignore)
+    )
+    removed = [
+        Action(ActionKind.DELETE, path, previous=entry) for path, entry in gone if path not in kept
     ]
     stale = [
         Action(ActionKind.DELETE_STALE, copy.path, stale_id=copy.remote_id)
@@ -67,7 +81,7 @@ def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
     ]
     blocked = _delete_block(removed, known, policy)
     deletes = (removed if policy.delete else []) + stale
-    return replace(sorting.plan(deletes, blocked), rekeys=rekeys)
+    return replace(sorting.plan(deletes, blocked), rekeys=rekeys, kept_ignored=kept)
 
 
 def _rekeyed(
@@ -131,7 +145,10 @@ class _Sorting:
             self.uploads.append(Action(ActionKind.UPLOAD, path, local=file))
         elif previous.status == MISSING and policy.restore_missing:
             self.uploads.append(Action(ActionKind.RESTORE, path, local=file, previous=previous))
-        elif (previous.size, previous.mtime_ns) != (file.size, file.mtime_ns):
+        elif (previous.size, previous.mtime_ns) != (file.size, file.mtime_ns) or (
+            policy.checksum and previous.status != MISSING
+        ):
+            # The worker hashes before sending: same content only records the new mtime.
             self.uploads.append(Action(ActionKind.REPLACE, path, local=file, previous=previous))
         elif previous.status == MISSING:
             self.missing.append(path)

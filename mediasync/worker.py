@@ -45,6 +45,8 @@ UPLOADS = frozenset({ActionKind.UPLOAD, ActionKind.REPLACE, ActionKind.RESTORE})
 # How many times a file that changes while it is being sent is sent again before giving up.
 CONTENT_ROUNDS = 3
 
+RETRY_NEXT = ": skipped; the next sync tries it again"
+
 
 @dataclass(frozen=True, slots=True)
 class WorkerContext:
@@ -62,6 +64,10 @@ async def perform(action: Action, ctx: WorkerContext) -> Outcome:
         if action.kind in UPLOADS:
             return await _upload(action, ctx)
         return await _delete(action, ctx)
+    except LocalFileError as exc:
+        # The file's own trouble (gone, unreadable, shrinking), not the remote's: skipped with
+        # a reason and tried again next run; it neither fails the run nor holds deletes back.
+        return Outcome(OutcomeKind.REJECTED, action, reason=f"{_one_line(exc)}{RETRY_NEXT}")
     except MediasyncError as exc:
         if is_fatal(exc):
             raise
@@ -75,7 +81,9 @@ async def perform(action: Action, ctx: WorkerContext) -> Outcome:
 async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
     current = await asyncio.to_thread(restat, ctx.root, action.path)
     if current is None:
-        return Outcome(OutcomeKind.REJECTED, action, reason="vanished before it could be sent")
+        return Outcome(
+            OutcomeKind.REJECTED, action, reason=f"vanished before it could be sent{RETRY_NEXT}"
+        )
     reason = check_name_and_size(action.path, current.size, ctx.types)
     if reason is not None:
         return Outcome(OutcomeKind.REJECTED, action, reason=reason)
@@ -94,7 +102,11 @@ async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
     folder_id = ctx.folder_ids[parent_of(action.path)]
     sent = await _send_stable(action, ctx, folder_id, verdict.content_type)
     if sent is None:
-        return Outcome(OutcomeKind.FAILED, action, reason="kept changing while it was being sent")
+        return Outcome(
+            OutcomeKind.FAILED,
+            action,
+            reason="kept changing while it was being sent: let it finish, then sync again",
+        )
     stat, result = sent
     entry = StateEntry(
         action.path,
