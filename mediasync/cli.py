@@ -16,7 +16,7 @@ from rich.console import Console
 from mediasync import __version__
 from mediasync.config import Secret, Settings, find_config, load_settings, read_token
 from mediasync.daemon import Daemon, WatchOptions, WatchStats
-from mediasync.engine import SyncOptions, SyncReport, make_plan, run_sync
+from mediasync.engine import SyncOptions, SyncReport, run_sync
 from mediasync.errors import MediasyncError, RootError
 from mediasync.folders import find_folder
 from mediasync.interrupt import Interrupts
@@ -24,7 +24,7 @@ from mediasync.logs import FORMATS, EventLog, configure
 from mediasync.manifest import render_manifest
 from mediasync.models import Plan, SyncState
 from mediasync.plan import Policy
-from mediasync.preview import judge_uploads
+from mediasync.preview import preview
 from mediasync.remote import walk_tree
 from mediasync.remote.http import HttpLibrary
 from mediasync.report import (
@@ -40,6 +40,7 @@ from mediasync.report import (
 from mediasync.retrying import RetryPolicy, call_with_retries
 from mediasync.scan import printable
 from mediasync.state import StateStore, hold_lock
+from mediasync.status import print_status, status_json
 from mediasync.watch import watch_paths
 
 CONFIG_HELP = "Config file (default: $MEDIASYNC_CONFIG or ./mediasync.toml)."
@@ -89,6 +90,14 @@ def watch(config_file: str | None, log_format: str) -> None:
     """Sync, then follow the folder's changes until stopped (Ctrl-C or SIGTERM)."""
     log = configure(log_format, sys.stderr)
     sys.exit(_logged(log, lambda: _watch(_settings(config_file), log)))
+
+
+@main.command()
+@click.option("-c", "--config", "config_file", metavar="FILE", help=CONFIG_HELP)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts.")
+def status(config_file: str | None, as_json: bool) -> None:
+    """Show what a sync would do now and what went wrong last run (no network, no token)."""
+    sys.exit(_guarded(lambda: _status(_settings(config_file), as_json)))
 
 
 @main.command("ls")
@@ -217,19 +226,19 @@ def _options(
 
 
 def _dry_run(settings: Settings, options: SyncOptions, console: Console) -> int:
-    """Plan against the state as it stands, reading it only: no lock, no file, no request."""
-    store = StateStore.open_existing(settings.state_file, settings.location_id)
-    try:
-        state = store.snapshot() if store else SyncState()
-    finally:
-        if store:
-            store.close()
-    plan = make_plan(options, state)
-    if plan.fatal:
-        raise RootError(plan.fatal)
-    plan = judge_uploads(plan, options.root, options.policy.types)
+    plan = preview(options, settings.state_file, settings.location_id).plan
     print_plan(console, plan)
     return exit_code_for_plan(plan)
+
+
+def _status(settings: Settings, as_json: bool) -> int:
+    _check_root(settings)
+    found = preview(_options(settings, False, False), settings.state_file, settings.location_id)
+    if as_json:
+        click.echo(status_json(found))
+    else:
+        print_status(_console(), found, settings)
+    return EXIT_OK
 
 
 async def _sync_remote(

@@ -6,11 +6,37 @@ Reads files; never writes anything or asks the network."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from mediasync.models import Action, ActionKind, Plan, Rejection
+from mediasync.engine import SyncOptions, make_plan
+from mediasync.errors import RootError
+from mediasync.models import Action, ActionKind, Plan, Rejection, SyncState
 from mediasync.rules import SNIFF_BYTES, TypeRules, judge_content
+from mediasync.state import StateStore
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What a sync would do now, and the problems the last run recorded (path, kind, reason)."""
+
+    plan: Plan
+    last_problems: tuple[tuple[str, str, str], ...] = ()
+
+
+def preview(options: SyncOptions, state_file: Path, location_id: str) -> Preview:
+    """Plan against the state as it stands, reading it only: no lock, no file, no request."""
+    store = StateStore.open_existing(state_file, location_id)
+    try:
+        state = store.snapshot() if store else SyncState()
+        problems = tuple(store.problems()) if store else ()
+    finally:
+        if store:
+            store.close()
+    plan = make_plan(options, state)
+    if plan.fatal:
+        raise RootError(plan.fatal)
+    return Preview(judge_uploads(plan, options.root, options.policy.types), problems)
 
 
 def judge_uploads(plan: Plan, root: Path, rules: TypeRules | None = None) -> Plan:
