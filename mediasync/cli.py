@@ -32,8 +32,8 @@ from mediasync.report import (
     Traffic,
     exit_code_for,
     exit_code_for_plan,
-    print_outcome,
     print_plan,
+    print_progress,
     print_summary,
     shown,
 )
@@ -251,7 +251,7 @@ async def _sync_remote(
     async def run() -> SyncReport:
         await call_with_retries(options.retry, remote.check_access)
         return await run_sync(
-            options, remote, store, lambda o: print_outcome(console, o), interrupts.stop
+            options, remote, store, lambda o: print_progress(console, o), interrupts.stop
         )
 
     task = asyncio.ensure_future(run())

@@ -15,6 +15,8 @@ KEPT_IGNORED = (
     "now ignored, so its remote copy is kept; set [sync] delete_ignored = true to delete it"
 )
 
+PROBLEMS = (OutcomeKind.REJECTED, OutcomeKind.FAILED)
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -29,6 +31,13 @@ _VERBS = {
     (OutcomeKind.DELETED, ActionKind.DELETE): "deleted",
     (OutcomeKind.DELETED, ActionKind.DELETE_STALE): "removed old copy of",
 }
+
+
+def print_progress(console: Console, outcome: Outcome) -> None:
+    """A line as each file is done. Rejections and failures wait for the summary, so each
+    one is listed once, with the others, where the user reads what to do."""
+    if outcome.kind not in PROBLEMS:
+        print_outcome(console, outcome)
 
 
 def print_outcome(console: Console, outcome: Outcome) -> None:
@@ -85,11 +94,13 @@ class Traffic:
 
 def print_summary(console: Console, report: SyncReport, traffic: Traffic | None = None) -> None:
     """One line per file that needs the user (path, reason, what to do), then the totals."""
-    for rejection in report.plan.rejections:
-        console.print(f"[magenta]rejected[/] {shown(rejection.path)}: {shown(rejection.reason)}")
-    for outcome in report.outcomes:
-        if outcome.kind in (OutcomeKind.REJECTED, OutcomeKind.FAILED):
-            print_outcome(console, outcome)
+    problems = [(r.path, "[magenta]rejected[/]", r.reason) for r in report.plan.rejections]
+    for o in report.outcomes:
+        if o.kind in PROBLEMS:
+            label = "[magenta]rejected[/]" if o.kind is OutcomeKind.REJECTED else "[red]failed[/]"
+            problems.append((o.path, label, o.reason))
+    for path, label, reason in sorted(problems):
+        console.print(f"{label} {shown(path)}: {shown(reason)}")
     for path in report.plan.kept_ignored:
         console.print(f"[yellow]kept[/] {shown(path)}: {KEPT_IGNORED}")
     for path in report.plan.missing:

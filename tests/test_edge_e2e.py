@@ -72,6 +72,7 @@ def test_edge_folder_outcomes_reasons_and_a_quiet_second_run(
         assert name not in first.stdout
     for name, reason in EDGE_REJECTED.items():
         assert f"rejected {name}: {reason}" in first.stdout
+        assert first.stdout.count(f"rejected {name}:") == 1
     assert "content is image/png, not .jpg: sent as image/png" in first.stdout
     assert "sync: 5 uploaded, 0 replaced, 0 deleted, 0 unchanged, 3 rejected, 0 failed" in (
         first.stdout
