@@ -381,6 +381,8 @@ class Daemon:
         the_plan = plan_paths(
             looks, SyncState.of(list(entries.values())), self.options.policy, self._store.count()
         )
+        for old, new in the_plan.rekeys:
+            self._store.rekey(old, new)
         for rejection in the_plan.rejections:
             self._store.record_problem(rejection.path, OutcomeKind.REJECTED.value, rejection.reason)
             self._log.warning(

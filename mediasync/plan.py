@@ -85,18 +85,24 @@ def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
 
 
 def _rekeyed(
-    local: LocalSnapshot, state: SyncState
+    local: LocalSnapshot | Mapping[str, LocalFile | Rejection | None], state: SyncState
 ) -> tuple[dict[str, StateEntry], tuple[tuple[str, str], ...]]:
     """The state's entries keyed as the disk spells them now: a recorded name found on disk in
     another Unicode normalization form (NFD from macOS, NFC elsewhere) is the same file."""
+    if isinstance(local, LocalSnapshot):
+        present = set(local.files)
+        found = sorted(local.files)
+    else:
+        present = {p for p, look in local.items() if look is not None}
+        found = sorted(p for p, look in local.items() if isinstance(look, LocalFile))
     entries = dict(state.entries)
     by_form = {unicodedata.normalize("NFC", p): p for p in entries}
     rekeys: list[tuple[str, str]] = []
-    for path in sorted(local.files):
+    for path in found:
         if path in entries:
             continue
         old = by_form.get(unicodedata.normalize("NFC", path))
-        if old is not None and old in entries and old not in local.files:
+        if old is not None and old in entries and old not in present:
             entries[path] = replace(entries.pop(old), path=path)
             rekeys.append((old, path))
     return entries, tuple(rekeys)
@@ -114,8 +120,9 @@ def plan_paths(
     these paths' entries; `known` is then how many files are recorded in all (the delete guard)."""
     sorting = _Sorting([])
     removed: list[Action] = []
+    entries, rekeys = _rekeyed(looks, state)
     for path in sorted(looks):
-        look, previous = looks[path], state.entries.get(path)
+        look, previous = looks[path], entries.get(path)
         if isinstance(look, LocalFile):
             sorting.add(look, previous, policy)
         elif isinstance(look, Rejection):
@@ -124,7 +131,7 @@ def plan_paths(
             removed.append(Action(ActionKind.DELETE, path, previous=previous))
     total = len(state.entries) if known is None else known
     blocked = _delete_block(removed, total, policy)
-    return sorting.plan(removed if policy.delete else [], blocked)
+    return replace(sorting.plan(removed if policy.delete else [], blocked), rekeys=rekeys)
 
 
 class _Sorting:

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 from mediasync.config import MaxDelete, Secret
 from mediasync.engine import SyncOptions, run_sync
 from mediasync.models import LocalFile, LocalSnapshot, StateEntry, SyncState
-from mediasync.plan import Policy, plan
+from mediasync.plan import Policy, plan, plan_paths
 from mediasync.remote.http import HttpLibrary
 from mediasync.remote.memory import MemoryLibrary
 from mediasync.retrying import RetryPolicy
@@ -199,3 +199,13 @@ async def test_a_case_only_rename_settles_in_one_run(tmp_path: Path) -> None:
         again = await run_sync(options(root, everything), remote, store)
         assert again.outcomes == [] and again.plan.uploads == () and again.plan.deletes == ()
         assert "upload" not in remote.calls and "delete" not in remote.calls
+
+
+def test_the_watcher_plan_rekeys_a_respelled_name_too() -> None:
+    nfd = unicodedata.normalize("NFD", "Café.png")
+    nfc = unicodedata.normalize("NFC", "Café.png")
+    looks: dict[str, LocalFile | None] = {nfd: None, nfc: LocalFile(nfc, 5, 1)}
+    for _ in range(2):
+        result = plan_paths(looks, recorded(nfd), Policy(), known=1)
+        assert result.rekeys == ((nfd, nfc),)
+        assert result.uploads == () and result.deletes == () and result.unchanged == 1
