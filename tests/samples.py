@@ -197,3 +197,20 @@ def make_edge(root: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     return root
+
+
+# Names users write that a careless client mangles: each must reach the library as it is.
+HOSTILE = [
+    'say "hi".png',
+    "semi;colon.png",
+    "100% off.png",
+    "[brackets] (v2) {x}.png",
+    "emoji 🎉 party.png",
+    "-leading-dash.png",
+    "--help.png",
+    "Café menu.png",
+    "back\\slash.png",
+    "comma, and 'single'.png",
+    "a" * 251 + ".png",  # 255 bytes: the longest name most file systems allow
+    "é" * 125 + ".png",  # 254 bytes in UTF-8, 129 characters
+]

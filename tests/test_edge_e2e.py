@@ -14,7 +14,8 @@ from click.testing import CliRunner, Result
 from mediasync.cli import main
 from mediasync.sandbox import BackgroundSandbox, SandboxConfig
 from mediasync.state import StateStore
-from tests.samples import EDGE_IGNORED, EDGE_REJECTED, EDGE_UPLOADED, make_edge
+from tests.helpers import png_bytes
+from tests.samples import EDGE_IGNORED, EDGE_REJECTED, EDGE_UPLOADED, HOSTILE, make_edge
 
 TOKEN = "pit-edge0000-1111-2222-3333-444455556666"
 LOCATION = "EdgeLocation00000001"
@@ -138,3 +139,23 @@ def test_status_lists_changes_and_the_last_runs_failures(
     text = run(config, "status", token=None).stdout
     assert "Problems in the last run:\n  failed Café menu.jpg: upload: 500 Internal" in text
     assert "1 new, 1 changed, 1 to delete, 3 rejected, 3 unchanged" in text
+
+
+def test_hostile_names_reach_the_sandbox_intact(
+    tmp_path: Path, sandbox: BackgroundSandbox
+) -> None:
+    names = [name for name in HOSTILE if len(name.encode()) <= 255]
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    for name in names:
+        (folder / name).write_bytes(png_bytes())
+    path = tmp_path / "hostile.toml"
+    path.write_text(
+        f'[remote]\nlocation_id = "{LOCATION}"\nbase_url = "{sandbox.base_url}"\n'
+        f'root_folder = ""\n\n[local]\npath = "hostile"\n\n[sync]\nstate_file = "h.db"\n'
+    )
+    first = run(path, "sync")
+    assert first.exit_code == 0, first.output
+    assert sorted(f.name for f in sandbox.library.files()) == sorted(names)
+    second = run(path, "sync")
+    assert f"0 uploaded, 0 replaced, 0 deleted, {len(names)} unchanged" in second.stdout

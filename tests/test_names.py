@@ -20,21 +20,7 @@ from mediasync.remote.memory import MemoryLibrary
 from mediasync.retrying import RetryPolicy
 from mediasync.state import StateStore
 from tests.helpers import png_bytes
-
-HOSTILE = [
-    'say "hi".png',
-    "semi;colon.png",
-    "100% off.png",
-    "[brackets] (v2) {x}.png",
-    "emoji 🎉 party.png",
-    "-leading-dash.png",
-    "--help.png",
-    "Café menu.png",
-    "back\\slash.png",
-    "comma, and 'single'.png",
-    "a" * 251 + ".png",  # 255 bytes: the longest name most file systems allow
-    "é" * 125 + ".png",  # 254 bytes in UTF-8, 129 characters
-]
+from tests.samples import HOSTILE
 
 Capture = dict[str, object]
 
