@@ -16,7 +16,17 @@ from mediasync.rules import (
     judge_content,
 )
 from tests.helpers import EXAMPLES, png_bytes
-from tests.samples import docx_bytes, every_format, zip_bytes
+from tests.samples import (
+    JPEG,
+    MP3,
+    OLE,
+    WEBM,
+    docx_bytes,
+    every_format,
+    ftyp,
+    webp_bytes,
+    zip_bytes,
+)
 
 MB = 1024 * 1024
 
@@ -187,3 +197,45 @@ def test_detect_names_our_format_or_nothing() -> None:
     found = detect(png_bytes())
     assert found is not None and (found.ext, found.category) == ("png", "image")
     assert detect(b"just some words") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "head", "mime"),
+    [
+        ("a.cur", b"\x00\x00\x02\x00\x01\x00\x10\x10\x00\x00" + bytes(40), "image/x-icon"),
+        ("a.aifc", b"FORM\x00\x00\x00\x2eAIFCFVER" + bytes(30), "audio/aiff"),
+        ("a.mpeg", MP3, "audio/mpeg"),
+        ("a.m4v", ftyp(b"M4V "), "video/mp4"),
+        ("a.qt", ftyp(b"qt  "), "video/quicktime"),
+        ("a.ogv", b"OggS\x00\x02" + bytes(20) + b"\x80theora" + bytes(20), "video/ogg"),
+        ("a.numbers", zip_bytes("Index/Document.iwa"), "application/x-iwork-numbers-sffnumbers"),
+        ("a.xls", OLE, "application/vnd.ms-excel"),
+        ("a.mov", b"\x00\x00\x00\x08wide\x00\x00\x00\x00mdat", "video/quicktime"),
+        ("a.weba", WEBM, "audio/webm"),
+        ("a.jfif", JPEG, "image/jpeg"),
+        ("a.mpg", b"\x00\x00\x01\xb3\x14\x00\xf0\x13" + bytes(30), "video/mpeg"),
+        ("a.txt", b"caf\xe9 in latin-1", "text/plain"),
+        ("a.csv", b"\xef\xbb\xbfa;b\r\n1;2", "text/csv"),
+        ("a.svg", b"<!-- made by hand --><svg/>", "image/svg+xml"),
+    ],
+)
+def test_every_spelling_of_a_format_is_accepted(name: str, head: bytes, mime: str) -> None:
+    assert judge_content(name, head) == Verdict(mime)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "sent_as"),
+    [
+        ("photo.png", JPEG, "image/jpeg"),
+        ("photo.jpg", webp_bytes(), "image/webp"),
+        ("song.wav", MP3, "audio/mpeg"),
+        ("clip.avi", ftyp(b"isom"), "video/mp4"),
+        ("doc.pdf", zip_bytes("a.txt"), "application/zip"),
+    ],
+)
+def test_same_category_mismatches_are_sent_as_what_they_are(
+    name: str, data: bytes, sent_as: str
+) -> None:
+    verdict = judge_content(name, data)
+    assert verdict.content_type == sent_as and sent_as in verdict.note
+    assert judge_content(name, data, TypeRules.of(mismatch=REJECT)).content_type is None
