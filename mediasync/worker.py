@@ -19,6 +19,7 @@ from mediasync.errors import (
     LocalFileError,
     MediasyncError,
     NotFoundError,
+    RejectedError,
     RemoteError,
     is_fatal,
 )
@@ -45,7 +46,7 @@ UPLOADS = frozenset({ActionKind.UPLOAD, ActionKind.REPLACE, ActionKind.RESTORE})
 # How many times a file that changes while it is being sent is sent again before giving up.
 CONTENT_ROUNDS = 3
 
-RETRY_NEXT = ": skipped; the next sync tries it again"
+RETRY_NEXT = "; skipped, the next sync tries it again"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +72,10 @@ async def perform(action: Action, ctx: WorkerContext) -> Outcome:
     except MediasyncError as exc:
         if is_fatal(exc):
             raise
-        return Outcome(OutcomeKind.FAILED, action, reason=_one_line(exc))
+        return Outcome(OutcomeKind.FAILED, action, reason=_failure(exc))
     except Exception as exc:
         # One file's surprise (a library quirk, say) must not stop the others.
-        reason = f"unexpected error ({type(exc).__name__}: {_one_line(exc)})"
+        reason = f"unexpected error ({type(exc).__name__}: {_one_line(exc)}){RETRY_NEXT}"
         return Outcome(OutcomeKind.FAILED, action, reason=reason)
 
 
@@ -184,6 +185,16 @@ async def _read_head(path: Path) -> bytes:
             return await handle.read(SNIFF_BYTES)
     except OSError as exc:
         raise LocalFileError(f"cannot read: {exc.strerror}") from exc
+
+
+def _failure(exc: MediasyncError) -> str:
+    """The error, and what to do about it: a refusal will recur as sent; the rest may pass."""
+    if isinstance(exc, RejectedError):
+        return (
+            f"{_one_line(exc)}: the library refused it; check its type, size and name, "
+            "then sync again"
+        )
+    return f"{_one_line(exc)}{RETRY_NEXT}"
 
 
 def _one_line(exc: BaseException) -> str:

@@ -13,7 +13,7 @@ import pytest
 from mediasync import scan, worker
 from mediasync.config import MaxDelete
 from mediasync.engine import SyncOptions, SyncReport, run_sync
-from mediasync.errors import LocalFileError
+from mediasync.errors import LocalFileError, RejectedError
 from mediasync.models import (
     ActionKind,
     LocalFile,
@@ -150,7 +150,7 @@ async def test_a_file_that_vanishes_before_its_turn_is_skipped_not_deleted(
     (outcome,) = report.outcomes
     assert outcome.kind is OutcomeKind.REJECTED
     assert outcome.reason == (
-        "vanished before it could be sent: skipped; the next sync tries it again"
+        "vanished before it could be sent; skipped, the next sync tries it again"
     )
     assert "delete" not in remote.calls
     assert "a.png" in store.snapshot().entries
@@ -169,7 +169,7 @@ async def test_a_file_unreadable_at_send_time_is_skipped_with_a_reason(
     assert {o.kind for o in report.outcomes} == {OutcomeKind.REJECTED}
     assert report.failed == 0
     assert {p[2] for p in store.problems()} == {
-        "cannot read: Permission denied: skipped; the next sync tries it again"
+        "cannot read: Permission denied; skipped, the next sync tries it again"
     }
 
 
@@ -211,3 +211,19 @@ def test_checksum_plans_every_recorded_file_and_still_sends_new_ones() -> None:
             (ActionKind.UPLOAD, "new.png"),
         ]
         assert plan(local, state, Policy()).unchanged == 1
+
+
+async def test_a_failed_file_gets_one_line_saying_what_to_do(
+    root: Path, store: StateStore
+) -> None:
+    remote = MemoryLibrary()
+    remote.fail_next("upload", RejectedError("upload: 422 name is invalid", 422))
+    report = await sync(root, remote, store)
+    (failed,) = [o for o in report.outcomes if o.kind is OutcomeKind.FAILED]
+    assert failed.reason == (
+        "upload: 422 name is invalid: the library refused it; check its type, size and name, "
+        "then sync again"
+    )
+    assert [(p[0], p[1], p[2]) for p in store.problems()] == [
+        (failed.path, "failed", failed.reason)
+    ]
