@@ -9,7 +9,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from mediasync import __version__
 from mediasync.config import Secret, Settings, find_config, read_token
 from mediasync.daemon import Daemon, WatchOptions, WatchStats
 from mediasync.doctor import Check, Status, check_local, check_remote, failed
-from mediasync.engine import SyncOptions, SyncReport, make_plan, run_sync
+from mediasync.engine import SyncOptions, SyncReport, run_sync
 from mediasync.errors import MediasyncError, RootError
 from mediasync.folders import find_folder
 from mediasync.interrupt import Interrupts
@@ -28,7 +28,7 @@ from mediasync.logs import FORMATS, EventLog, configure
 from mediasync.manifest import render_manifest
 from mediasync.models import Plan, StateEntry, SyncState
 from mediasync.plan import Policy
-from mediasync.preview import judge_uploads
+from mediasync.preview import preview
 from mediasync.remote import walk_tree
 from mediasync.remote.hosted import Finding, HttpHostedProbe, Problem
 from mediasync.remote.http import HttpLibrary
@@ -38,14 +38,15 @@ from mediasync.report import (
     Traffic,
     exit_code_for,
     exit_code_for_plan,
-    print_outcome,
     print_plan,
+    print_progress,
     print_summary,
     shown,
 )
 from mediasync.retrying import RetryPolicy, call_with_retries
 from mediasync.scan import printable
 from mediasync.state import StateStore, hold_lock
+from mediasync.status import print_status, status_json
 from mediasync.targets import Target, load_targets, only_one, select
 from mediasync.verify import VerifyReport, verify_entries
 from mediasync.watch import watch_paths
@@ -76,6 +77,9 @@ def main() -> None:
 @click.option(
     "--verify", "verify_uploads", is_flag=True, help="Download each new upload and compare it."
 )
+@click.option(
+    "--checksum", is_flag=True, help="Hash every file to find changes, not only size and mtime."
+)
 @click.option("-t", "--target", "target", metavar="NAME", help=TARGET_HELP)
 def sync(
     config_file: str | None,
@@ -83,13 +87,16 @@ def sync(
     force: bool,
     remote_check: bool,
     verify_uploads: bool,
+    checksum: bool,
     target: str | None,
 ) -> None:
     """Upload new and changed files, delete remote copies of removed ones."""
     sys.exit(
         _guarded(
             lambda: _sync(
-                _targets(config_file, target), dry_run, force, remote_check, verify_uploads
+                _targets(config_file, target),
+                dry_run,
+                SyncFlags(force, remote_check, checksum, verify_uploads),
             )
         )
     )
@@ -127,6 +134,17 @@ def doctor(config_file: str | None, write: bool, target: str | None) -> None:
 def verify(config_file: str | None, content: bool, target: str | None) -> None:
     """Check that every recorded hosted URL still serves its file."""
     sys.exit(_guarded(lambda: _each(_targets(config_file, target), _verify, content)))
+
+
+@main.command()
+@click.option("-c", "--config", "config_file", metavar="FILE", help=CONFIG_HELP)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts.")
+@click.option("-t", "--target", "target", metavar="NAME", help=TARGET_HELP)
+def status(config_file: str | None, as_json: bool, target: str | None) -> None:
+    """Show what a sync would do now and what went wrong last run (no network, no token)."""
+    if as_json:
+        sys.exit(_guarded(lambda: _status(_one(config_file, target, "status --json"), True)))
+    sys.exit(_guarded(lambda: _each(_targets(config_file, target), _status, False)))
 
 
 @main.command("ls")
@@ -214,29 +232,28 @@ class _Labelled(Console):
         super().print(*((self._label, *objects) if self._label else objects), **options)
 
 
-def _sync(
-    targets: list[Target],
-    dry_run: bool,
-    force: bool,
-    remote_check: bool = False,
-    verify_uploads: bool = False,
-) -> int:
+@dataclass(frozen=True, slots=True)
+class SyncFlags:
+    force: bool = False
+    remote_check: bool = False
+    checksum: bool = False
+    verify: bool = False
+
+
+def _sync(targets: list[Target], dry_run: bool, flags: SyncFlags) -> int:
     if dry_run:
-        return _each(targets, lambda settings, _: _dry_run(settings, force, remote_check), False)
-    return asyncio.run(_sync_all(targets, force, remote_check, verify_uploads))
+        return _each(targets, lambda settings, _: _dry_run(settings, flags), False)
+    return asyncio.run(_sync_all(targets, flags))
 
 
-async def _sync_all(
-    targets: list[Target], force: bool, remote_check: bool, verify_uploads: bool
-) -> int:
+async def _sync_all(targets: list[Target], flags: SyncFlags) -> int:
     """Sync every target at once, each with its own lock, state and rate limiter; one signal
     handler stops them all. The exit code is the worst of theirs."""
     loop = asyncio.get_running_loop()
     grace = max(t.settings.grace_period for t in targets)
     interrupts = Interrupts(asyncio.Event(), _errors().print, grace)
     tasks = [
-        asyncio.ensure_future(_sync_target(t, force, remote_check, verify_uploads, interrupts))
-        for t in targets
+        asyncio.ensure_future(_sync_target(t, flags, interrupts)) for t in targets
     ]
 
     # The pool honours the grace period itself; this catches a phase stuck elsewhere (a slow
@@ -253,20 +270,18 @@ async def _sync_all(
     return max(codes)
 
 
-async def _sync_target(
-    target: Target, force: bool, remote_check: bool, verify_uploads: bool, interrupts: Interrupts
-) -> int:
+async def _sync_target(target: Target, flags: SyncFlags, interrupts: Interrupts) -> int:
     console = _Labelled(target.label)
     settings = target.settings
     try:
         _check_root(settings)
-        options = _options(settings, force, remote_check)
+        options = _options(settings, flags)
         token = read_token(settings)
         with hold_lock(settings.state_file):
             store = StateStore.open(settings.state_file, settings.location_id)
             try:
                 report, traffic = await _sync_remote(
-                    settings, token, options, store, console, interrupts, verify_uploads
+                    settings, token, options, store, console, interrupts, flags.verify
                 )
             finally:
                 store.close()
@@ -288,7 +303,8 @@ def _check_root(settings: Settings) -> None:
         )
 
 
-def _options(settings: Settings, force: bool, remote_check: bool) -> SyncOptions:
+def _options(settings: Settings, flags: SyncFlags | None = None) -> SyncOptions:
+    flags = flags or SyncFlags()
     return SyncOptions(
         root=settings.local_path,
         root_folder=settings.root_folder,
@@ -298,36 +314,38 @@ def _options(settings: Settings, force: bool, remote_check: bool) -> SyncOptions
         policy=Policy(
             delete=settings.delete,
             max_delete=settings.max_delete,
-            force=force,
-            max_file_bytes=settings.max_file_bytes,
-            max_video_bytes=settings.max_video_bytes,
+            force=flags.force,
+            types=settings.types,
             restore_missing=settings.restore_missing,
+            ignore=settings.ignore,
+            delete_ignored=settings.delete_ignored,
+            checksum=flags.checksum,
         ),
         retry=_retry_policy(settings),
         clock=time.time,
         grace=settings.grace_period,
         remote_check_interval=settings.remote_check_interval,
-        force_remote_check=remote_check,
+        force_remote_check=flags.remote_check,
+        follow_symlinks=settings.follow_symlinks,
     )
 
 
-def _dry_run(settings: Settings, force: bool, remote_check: bool) -> int:
+def _dry_run(settings: Settings, flags: SyncFlags) -> int:
     """Plan against the state as it stands, reading it only: no lock, no file, no request."""
-    console = _console()
     _check_root(settings)
-    options = _options(settings, force, remote_check)
-    store = StateStore.open_existing(settings.state_file, settings.location_id)
-    try:
-        state = store.snapshot() if store else SyncState()
-    finally:
-        if store:
-            store.close()
-    plan = make_plan(options, state)
-    if plan.fatal:
-        raise RootError(plan.fatal)
-    plan = judge_uploads(plan, options.root)
-    print_plan(console, plan)
+    plan = preview(_options(settings, flags), settings.state_file, settings.location_id).plan
+    print_plan(_console(), plan)
     return exit_code_for_plan(plan)
+
+
+def _status(settings: Settings, as_json: bool) -> int:
+    _check_root(settings)
+    found = preview(_options(settings), settings.state_file, settings.location_id)
+    if as_json:
+        click.echo(status_json(found))
+    else:
+        print_status(_console(), found, settings)
+    return EXIT_OK
 
 
 async def _sync_remote(
@@ -346,7 +364,7 @@ async def _sync_remote(
     try:
         await call_with_retries(options.retry, remote.check_access)
         report = await run_sync(
-            options, remote, store, lambda o: print_outcome(console, o), interrupts.stop
+            options, remote, store, lambda o: print_progress(console, o), interrupts.stop
         )
     except asyncio.CancelledError:
         if interrupts.received is None:
@@ -391,7 +409,7 @@ async def _watch_target(target: Target, log: EventLog, stop: asyncio.Event) -> i
     settings = target.settings
     try:
         _check_root(settings)
-        options = _options(settings, force=False, remote_check=False)
+        options = _options(settings)
         token = read_token(settings)
         with hold_lock(settings.state_file):
             store = StateStore.open(settings.state_file, settings.location_id)

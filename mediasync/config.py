@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from mediasync.errors import UsageError
+from mediasync.formats import CATEGORIES, FORMATS, VIDEO
+from mediasync.rules import MISMATCH_CHOICES, SEND_TRUE_TYPE, TypeRules
 
 DEFAULT_BASE_URL = "https://services.leadconnectorhq.com"
 DEFAULT_CONFIG_NAME = "mediasync.toml"
@@ -34,6 +36,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "local": {
         "path": None,
         "ignore": [],
+        "follow_symlinks": False,
     },
     "sync": {
         "concurrency": 3,
@@ -46,10 +49,23 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "grace_period": 30.0,
         "remote_check_interval": 3600.0,
         "missing_remote": "upload",
+        "delete_ignored": False,
     },
     "rules": {
         "max_file_mb": 25.0,
         "max_video_mb": 25.0,
+        # None: the same as max_file_mb.
+        "max_image_mb": None,
+        "max_audio_mb": None,
+        "max_document_mb": None,
+        "max_font_mb": None,
+        # None: every format of the category that the Media Library accepts.
+        "image_types": None,
+        "video_types": None,
+        "audio_types": None,
+        "document_types": None,
+        "font_types": None,
+        "mismatch": SEND_TRUE_TYPE,
     },
     "watch": {
         "settle": 2.0,
@@ -112,6 +128,7 @@ class Settings:
     timeout: float
     local_path: Path
     ignore: tuple[str, ...]
+    follow_symlinks: bool
     concurrency: int
     delete: bool
     max_delete: MaxDelete
@@ -122,8 +139,8 @@ class Settings:
     grace_period: float
     remote_check_interval: float
     restore_missing: bool
-    max_file_bytes: int
-    max_video_bytes: int
+    delete_ignored: bool
+    types: TypeRules
     watch: WatchSettings = field(default_factory=WatchSettings)
 
 
@@ -205,6 +222,7 @@ def settings_from_mapping(
         timeout=_number(r, "remote", "timeout", low=1),
         local_path=local_path,
         ignore=tuple(ignore),
+        follow_symlinks=_bool(loc, "local", "follow_symlinks"),
         concurrency=concurrency,
         delete=_bool(s, "sync", "delete"),
         max_delete=parse_max_delete(s["max_delete"]),
@@ -215,10 +233,40 @@ def settings_from_mapping(
         grace_period=_number(s, "sync", "grace_period", low=0),
         remote_check_interval=_number(s, "sync", "remote_check_interval", low=0),
         restore_missing=_choice(s, "sync", "missing_remote", ("upload", "report")) == "upload",
-        max_file_bytes=int(_number(rules, "rules", "max_file_mb", low=0.001) * MB),
-        max_video_bytes=int(_number(rules, "rules", "max_video_mb", low=0.001) * MB),
+        delete_ignored=_bool(s, "sync", "delete_ignored"),
+        types=_type_rules(rules),
         watch=_watch_settings(w),
     )
+
+
+def _type_rules(rules: dict[str, Any]) -> TypeRules:
+    default_mb = _number(rules, "rules", "max_file_mb", low=0.001)
+    limits: dict[str, int] = {}
+    allowed: dict[str, frozenset[str]] = {}
+    for category in CATEGORIES:
+        key = "max_video_mb" if category == VIDEO else f"max_{category}_mb"
+        mb = default_mb if rules[key] is None else _number(rules, "rules", key, low=0.001)
+        limits[category] = int(mb * MB)
+        if rules[f"{category}_types"] is not None:
+            allowed[category] = _extensions(rules, category)
+    mismatch = _choice(rules, "rules", "mismatch", MISMATCH_CHOICES)
+    return TypeRules.of(allowed, limits, mismatch)
+
+
+def _extensions(rules: dict[str, Any], category: str) -> frozenset[str]:
+    key = f"{category}_types"
+    value = rules[key]
+    known = sorted(ext for ext, (cat, _) in FORMATS.items() if cat == category)
+    if not isinstance(value, list) or not all(isinstance(e, str) for e in value):
+        raise UsageError(f'[rules] {key} must be a list of extensions, like ["{known[0]}"]')
+    wanted = {e.lower().lstrip(".") for e in value}
+    unknown = sorted(wanted - set(known))
+    if unknown:
+        raise UsageError(
+            f"[rules] {key} names {', '.join('.' + e for e in unknown)}, which is not a "
+            f"{category} format the Media Library accepts: choose from {', '.join(known)}"
+        )
+    return frozenset(wanted)
 
 
 def _watch_settings(w: dict[str, Any]) -> WatchSettings:

@@ -178,8 +178,7 @@ class Daemon:
                 remote=self._remote,
                 retry=self.options.retry,
                 folder_ids=self._folders,
-                max_file_bytes=self.options.policy.max_file_bytes,
-                max_video_bytes=self.options.policy.max_video_bytes,
+                types=self.options.policy.types,
                 clock=self.options.clock,
                 known_ids=self._known,
                 verify=self.options.verify,
@@ -290,17 +289,24 @@ class Daemon:
             self._settler.note(path, look, now, self._epoch)
             self._deletes.pop(path, None)
 
+    def _probe(self, path: str) -> Look | Folder:
+        return probe(self.options.root, path, self.options.follow_symlinks)
+
     def _look_around(self, paths: list[str], recorded: Mapping[str, list[str]]) -> dict[str, Look]:
         looks: dict[str, Look] = {}
         for path in paths:
             if is_ignored(path, self.options.ignore):
                 continue
             for inside in recorded[path]:
-                looks[inside] = _as_look(probe(self.options.root, inside))
-            look = probe(self.options.root, path)
+                looks[inside] = _as_look(self._probe(inside))
+            look = self._probe(path)
             if isinstance(look, Folder):
                 snapshot = scan_tree(
-                    self.options.root, self.options.ignore, self.options.state_dir, under=path
+                    self.options.root,
+                    self.options.ignore,
+                    self.options.state_dir,
+                    under=path,
+                    follow_symlinks=self.options.follow_symlinks,
                 )
                 looks.update(snapshot.files)
                 looks.update({r.path: r for r in snapshot.rejected})
@@ -350,7 +356,7 @@ class Daemon:
             self._health()
 
     async def _judge(self, due: list[str], now: float) -> None:
-        looks = await asyncio.to_thread(lambda: {p: probe(self.options.root, p) for p in due})
+        looks = await asyncio.to_thread(lambda: {p: self._probe(p) for p in due})
         ready: dict[str, tuple[Look, int]] = {}
         folders: list[str] = []
         for path in due:
@@ -386,6 +392,8 @@ class Daemon:
         the_plan = plan_paths(
             looks, SyncState.of(list(entries.values())), self.options.policy, self._store.count()
         )
+        for old, new in the_plan.rekeys:
+            self._store.rekey(old, new)
         for rejection in the_plan.rejections:
             self._store.record_problem(rejection.path, OutcomeKind.REJECTED.value, rejection.reason)
             self._log.warning(
@@ -512,7 +520,11 @@ class Daemon:
             self._log.error("rescan-failed", f"could not settle unfinished uploads: {exc}")
         self._unsettled &= {i.path for i in self._store.pending_intents()}
         local = await asyncio.to_thread(
-            scan_tree, self.options.root, self.options.ignore, self.options.state_dir
+            scan_tree,
+            self.options.root,
+            self.options.ignore,
+            self.options.state_dir,
+            follow_symlinks=self.options.follow_symlinks,
         )
         the_plan = plan(local, self._store.snapshot(), self.options.policy)
         self.stats.rescans += 1
@@ -520,6 +532,8 @@ class Daemon:
         if the_plan.fatal:
             self._log.error("root-missing", f"rescan: {the_plan.fatal}; nothing is deleted")
             return
+        for old, new in the_plan.rekeys:
+            self._store.rekey(old, new)
         self._epoch += 1
         now = self._now()
         found = 0

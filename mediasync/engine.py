@@ -39,6 +39,7 @@ class SyncOptions:
     sleep: Sleep = asyncio.sleep
     remote_check_interval: float | None = None
     force_remote_check: bool = False
+    follow_symlinks: bool = False
     verify: Verify | None = None
 
 
@@ -74,7 +75,12 @@ def _remote_check_due(options: SyncOptions, store: StateStore) -> bool:
 
 
 def _scan(options: SyncOptions) -> LocalSnapshot:
-    return scan_tree(options.root, options.ignore, exclude=options.state_dir)
+    return scan_tree(
+        options.root,
+        options.ignore,
+        exclude=options.state_dir,
+        follow_symlinks=options.follow_symlinks,
+    )
 
 
 async def run_sync(
@@ -97,6 +103,8 @@ async def run_sync(
     if the_plan.fatal:
         raise RootError(the_plan.fatal)
     report = SyncReport(the_plan, adopted=adopted, drift=drift)
+    for old, new in the_plan.rekeys:
+        store.rekey(old, new)
     store.clear_problems()
     for rejection in the_plan.rejections:
         store.record_problem(rejection.path, OutcomeKind.REJECTED.value, rejection.reason)
@@ -112,8 +120,7 @@ async def run_sync(
         remote=remote,
         retry=options.retry,
         folder_ids=folder_ids,
-        max_file_bytes=options.policy.max_file_bytes,
-        max_video_bytes=options.policy.max_video_bytes,
+        types=options.policy.types,
         clock=options.clock,
         known_ids=known_ids(store),
         verify=options.verify,

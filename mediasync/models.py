@@ -157,6 +157,11 @@ class Plan:
     missing: tuple[str, ...] = ()
     delete_blocked: str | None = None
     fatal: str | None = None
+    # (recorded path, path on disk now) for names that differ only in Unicode composition:
+    # the same file, so its state row moves to the new spelling instead of a delete and upload.
+    rekeys: tuple[tuple[str, str], ...] = ()
+    # Recorded files that an ignore rule now covers: their remote copies are kept, not deleted.
+    kept_ignored: tuple[str, ...] = ()
 
     @property
     def folders(self) -> tuple[str, ...]:

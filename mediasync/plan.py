@@ -5,8 +5,9 @@ No disk, network or clock: the same inputs always give the same Plan, in the sam
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from mediasync.config import MaxDelete
 from mediasync.models import (
@@ -20,7 +21,7 @@ from mediasync.models import (
     StateEntry,
     SyncState,
 )
-from mediasync.rules import check_name_and_size
+from mediasync.rules import TypeRules, check_name_and_size, is_ignored
 
 # Files under such a folder may still exist: they are never taken for deleted.
 UNREADABLE = "cannot read this folder: its files are neither sent nor deleted"
@@ -31,9 +32,14 @@ class Policy:
     delete: bool = True
     max_delete: MaxDelete = field(default_factory=lambda: MaxDelete(percent=50.0))
     force: bool = False
-    max_file_bytes: int = 25 * 1024 * 1024
-    max_video_bytes: int = 25 * 1024 * 1024
+    types: TypeRules = field(default_factory=TypeRules)
     restore_missing: bool = True
+    # The ignore patterns ([local] ignore): a recorded file they now cover is not taken for
+    # deleted unless delete_ignored ([sync] delete_ignored) says so.
+    ignore: tuple[str, ...] = ()
+    delete_ignored: bool = False
+    # --checksum: hash every recorded file, not only those whose size or mtime moved.
+    checksum: bool = False
 
 
 def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
@@ -49,16 +55,25 @@ def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
     sorting = _Sorting(
         [*local.rejected, *(Rejection(f or ".", UNREADABLE) for f in local.unreadable)]
     )
+    entries, rekeys = _rekeyed(local, state)
     for path in sorted(local.files):
-        sorting.add(local.files[path], state.entries.get(path), policy)
+        sorting.add(local.files[path], entries.get(path), policy)
 
     still_here = {r.path for r in local.rejected}
-    removed = [
-        Action(ActionKind.DELETE, path, previous=entry)
-        for path, entry in sorted(state.entries.items())
+    gone = [
+        (path, entry)
+        for path, entry in sorted(entries.items())
         if path not in local.files
         and path not in still_here
         and not _inside_any(path, local.unreadable)
+    ]
+    kept = tuple(
+        path
+        for path, _ in gone
+        if not policy.delete_ignored and is_ignored(path, policy.ignore)
+    )
+    removed = [
+        Action(ActionKind.DELETE, path, previous=entry) for path, entry in gone if path not in kept
     ]
     stale = [
         Action(ActionKind.DELETE_STALE, copy.path, stale_id=copy.remote_id)
@@ -66,7 +81,31 @@ def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
     ]
     blocked = _delete_block(removed, known, policy)
     deletes = (removed if policy.delete else []) + stale
-    return sorting.plan(deletes, blocked)
+    return replace(sorting.plan(deletes, blocked), rekeys=rekeys, kept_ignored=kept)
+
+
+def _rekeyed(
+    local: LocalSnapshot | Mapping[str, LocalFile | Rejection | None], state: SyncState
+) -> tuple[dict[str, StateEntry], tuple[tuple[str, str], ...]]:
+    """The state's entries keyed as the disk spells them now: a recorded name found on disk in
+    another Unicode normalization form (NFD from macOS, NFC elsewhere) is the same file."""
+    if isinstance(local, LocalSnapshot):
+        present = set(local.files)
+        found = sorted(local.files)
+    else:
+        present = {p for p, look in local.items() if look is not None}
+        found = sorted(p for p, look in local.items() if isinstance(look, LocalFile))
+    entries = dict(state.entries)
+    by_form = {unicodedata.normalize("NFC", p): p for p in entries}
+    rekeys: list[tuple[str, str]] = []
+    for path in found:
+        if path in entries:
+            continue
+        old = by_form.get(unicodedata.normalize("NFC", path))
+        if old is not None and old in entries and old not in present:
+            entries[path] = replace(entries.pop(old), path=path)
+            rekeys.append((old, path))
+    return entries, tuple(rekeys)
 
 
 def plan_paths(
@@ -81,8 +120,9 @@ def plan_paths(
     these paths' entries; `known` is then how many files are recorded in all (the delete guard)."""
     sorting = _Sorting([])
     removed: list[Action] = []
+    entries, rekeys = _rekeyed(looks, state)
     for path in sorted(looks):
-        look, previous = looks[path], state.entries.get(path)
+        look, previous = looks[path], entries.get(path)
         if isinstance(look, LocalFile):
             sorting.add(look, previous, policy)
         elif isinstance(look, Rejection):
@@ -91,7 +131,7 @@ def plan_paths(
             removed.append(Action(ActionKind.DELETE, path, previous=previous))
     total = len(state.entries) if known is None else known
     blocked = _delete_block(removed, total, policy)
-    return sorting.plan(removed if policy.delete else [], blocked)
+    return replace(sorting.plan(removed if policy.delete else [], blocked), rekeys=rekeys)
 
 
 class _Sorting:
@@ -105,14 +145,17 @@ class _Sorting:
 
     def add(self, file: LocalFile, previous: StateEntry | None, policy: Policy) -> None:
         path = file.path
-        reason = check_name_and_size(path, file.size, policy.max_file_bytes, policy.max_video_bytes)
+        reason = check_name_and_size(path, file.size, policy.types)
         if reason is not None:
             self.rejections.append(Rejection(path, reason))
         elif previous is None:
             self.uploads.append(Action(ActionKind.UPLOAD, path, local=file))
         elif previous.status == MISSING and policy.restore_missing:
             self.uploads.append(Action(ActionKind.RESTORE, path, local=file, previous=previous))
-        elif (previous.size, previous.mtime_ns) != (file.size, file.mtime_ns):
+        elif (previous.size, previous.mtime_ns) != (file.size, file.mtime_ns) or (
+            policy.checksum and previous.status != MISSING
+        ):
+            # The worker hashes before sending: same content only records the new mtime.
             self.uploads.append(Action(ActionKind.REPLACE, path, local=file, previous=previous))
         elif previous.status == MISSING:
             self.missing.append(path)

@@ -11,6 +11,12 @@ from mediasync.engine import SyncReport
 from mediasync.models import ActionKind, Outcome, OutcomeKind, Plan
 from mediasync.scan import printable
 
+KEPT_IGNORED = (
+    "now ignored, so its remote copy is kept; set [sync] delete_ignored = true to delete it"
+)
+
+PROBLEMS = (OutcomeKind.REJECTED, OutcomeKind.FAILED)
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -27,6 +33,13 @@ _VERBS = {
 }
 
 
+def print_progress(console: Console, outcome: Outcome) -> None:
+    """A line as each file is done. Rejections and failures wait for the summary, so each
+    one is listed once, with the others, where the user reads what to do."""
+    if outcome.kind not in PROBLEMS:
+        print_outcome(console, outcome)
+
+
 def print_outcome(console: Console, outcome: Outcome) -> None:
     path = shown(outcome.path)
     if outcome.kind is OutcomeKind.UPLOADED:
@@ -37,7 +50,10 @@ def print_outcome(console: Console, outcome: Outcome) -> None:
     elif outcome.kind is OutcomeKind.DELETED:
         console.print(f"[yellow]{_VERBS[(outcome.kind, outcome.action.kind)]}[/] {path}")
     elif outcome.kind is OutcomeKind.UNCHANGED:
-        console.print(f"[dim]unchanged[/] {path} (only its timestamp moved)")
+        local, previous = outcome.action.local, outcome.action.previous
+        if local is None or previous is None or local.mtime_ns != previous.mtime_ns:
+            console.print(f"[dim]unchanged[/] {path} (only its timestamp moved)")
+        # else a --checksum pass confirmed it: counted in the summary, not worth a line.
     elif outcome.kind is OutcomeKind.REJECTED:
         console.print(f"[magenta]rejected[/] {path}: {shown(outcome.reason)}")
     else:
@@ -55,6 +71,8 @@ def print_plan(console: Console, plan: Plan) -> None:
             continue
         what = "old copy of " if action.kind is ActionKind.DELETE_STALE else ""
         console.print(f"would delete {what}{shown(action.path)}")
+    for path in plan.kept_ignored:
+        console.print(f"would keep remote copy of {shown(path)}: {KEPT_IGNORED}")
     if plan.delete_blocked:
         console.print(f"[red]delete guard:[/] {shown(plan.delete_blocked)}")
     console.print(
@@ -75,8 +93,16 @@ class Traffic:
 
 
 def print_summary(console: Console, report: SyncReport, traffic: Traffic | None = None) -> None:
-    for rejection in report.plan.rejections:
-        console.print(f"[magenta]rejected[/] {shown(rejection.path)}: {shown(rejection.reason)}")
+    """One line per file that needs the user (path, reason, what to do), then the totals."""
+    problems = [(r.path, "[magenta]rejected[/]", r.reason) for r in report.plan.rejections]
+    for o in report.outcomes:
+        if o.kind in PROBLEMS:
+            label = "[magenta]rejected[/]" if o.kind is OutcomeKind.REJECTED else "[red]failed[/]"
+            problems.append((o.path, label, o.reason))
+    for path, label, reason in sorted(problems):
+        console.print(f"{label} {shown(path)}: {shown(reason)}")
+    for path in report.plan.kept_ignored:
+        console.print(f"[yellow]kept[/] {shown(path)}: {KEPT_IGNORED}")
     for path in report.plan.missing:
         console.print(
             f"[red]missing remotely[/] {shown(path)}: deleted in the library; not re-sent "

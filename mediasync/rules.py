@@ -1,13 +1,25 @@
-"""Which files are synced and how they are sent: ignore patterns, type allow-list, size limits
-and content sniffing. Everything here is pure: it judges names, sizes and leading bytes handed in.
+"""Which files are synced and how they are sent: ignore patterns, the per-category type
+allow-list and size limits, and the verdict on a file's content. Everything here is pure: it
+judges names, sizes and leading bytes handed in (formats.py says what the bytes are).
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
+from mediasync.formats import (
+    CATEGORIES,
+    FORMATS,
+    HEAD_BYTES,
+    TEXT_FORMATS,
+    VIDEO,
+    content_matches,
+    detect,
+    text_problem,
+)
 from mediasync.models import name_of
 
 # OS, Office, editor and download leftovers that no one means to publish: editors' swap,
@@ -34,152 +46,53 @@ DEFAULT_IGNORE: tuple[str, ...] = (
     "*.sb-*",
 )
 
-# Extensions the Media Library accepts (its help article's list), with the MIME type sent.
-_TYPES: dict[str, tuple[str, str]] = {
-    **{
-        ext: ("image", mime)
-        for ext, mime in {
-            "png": "image/png",
-            "jpg": "image/jpeg",
-            "jpeg": "image/jpeg",
-            "jfif": "image/jpeg",
-            "pjpeg": "image/jpeg",
-            "pjp": "image/jpeg",
-            "gif": "image/gif",
-            "tif": "image/tiff",
-            "tiff": "image/tiff",
-            "webp": "image/webp",
-            "svg": "image/svg+xml",
-            "ico": "image/x-icon",
-            "cur": "image/x-icon",
-            "bmp": "image/bmp",
-        }.items()
-    },
-    **{
-        ext: ("video", mime)
-        for ext, mime in {
-            "avi": "video/x-msvideo",
-            "mov": "video/quicktime",
-            "qt": "video/quicktime",
-            "mp4": "video/mp4",
-            "m4v": "video/mp4",
-            "mpg": "video/mpeg",
-            "ogv": "video/ogg",
-            "wmv": "video/x-ms-wmv",
-            "asf": "video/x-ms-asf",
-            "webm": "video/webm",
-        }.items()
-    },
-    **{
-        ext: ("audio", mime)
-        for ext, mime in {
-            "aif": "audio/aiff",
-            "aiff": "audio/aiff",
-            "aifc": "audio/aiff",
-            "mid": "audio/midi",
-            "midi": "audio/midi",
-            "wav": "audio/wav",
-            "oga": "audio/ogg",
-            "ogg": "audio/ogg",
-            "weba": "audio/webm",
-            "mp3": "audio/mpeg",
-            "mpeg": "audio/mpeg",
-            "m4a": "audio/mp4",
-        }.items()
-    },
-    **{
-        ext: ("document", mime)
-        for ext, mime in {
-            "pdf": "application/pdf",
-            "doc": "application/msword",
-            "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            "xls": "application/vnd.ms-excel",
-            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsm": "application/vnd.ms-excel.sheet.macroEnabled.12",
-            "ppt": "application/vnd.ms-powerpoint",
-            "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-            "pptm": "application/vnd.ms-powerpoint.presentation.macroEnabled.12",
-            "numbers": "application/x-iwork-numbers-sffnumbers",
-            "rtf": "application/rtf",
-            "txt": "text/plain",
-            "csv": "text/csv",
-            "zip": "application/zip",
-            "vcf": "text/vcard",
-        }.items()
-    },
-    **{
-        ext: ("font", mime)
-        for ext, mime in {
-            "ttf": "font/ttf",
-            "otf": "font/otf",
-            "woff": "font/woff",
-            "woff2": "font/woff2",
-        }.items()
-    },
-}
+SNIFF_BYTES = HEAD_BYTES
+MB = 1024 * 1024
 
-# Leading-byte signatures: (offset, magic) → the MIME type they prove.
-_SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
-    (0, b"\x89PNG\r\n\x1a\n", "image/png"),
-    (0, b"\xff\xd8\xff", "image/jpeg"),
-    (0, b"GIF87a", "image/gif"),
-    (0, b"GIF89a", "image/gif"),
-    (0, b"II*\x00", "image/tiff"),
-    (0, b"MM\x00*", "image/tiff"),
-    (0, b"BM", "image/bmp"),
-    (0, b"\x00\x00\x01\x00", "image/x-icon"),
-    (0, b"\x00\x00\x02\x00", "image/x-icon"),
-    (0, b"%PDF-", "application/pdf"),
-    (0, b"ID3", "audio/mpeg"),
-    (0, b"OggS", "application/ogg"),
-    (0, b"MThd", "audio/midi"),
-    (0, b"\x1a\x45\xdf\xa3", "video/webm"),
-    (0, b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", "video/x-ms-asf"),
-    (0, b"PK\x03\x04", "application/zip"),
-    (0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/x-ole-storage"),
-    (0, b"{\\rtf", "application/rtf"),
-    (0, b"wOFF", "font/woff"),
-    (0, b"wOF2", "font/woff2"),
-    (0, b"OTTO", "font/otf"),
-    (0, b"\x00\x01\x00\x00", "font/ttf"),
-)
+# What to do with a file whose content is another accepted format of the same category than its
+# extension says (a PNG named .jpg): send it with the type it truly has, or refuse it.
+SEND_TRUE_TYPE = "send-true-type"
+REJECT = "reject"
+MISMATCH_CHOICES = (SEND_TRUE_TYPE, REJECT)
 
-# Containers whose true kind is read further in.
-_RIFF = {b"WEBP": "image/webp", b"WAVE": "audio/wav", b"AVI ": "video/x-msvideo"}
-_FTYP_QUICKTIME = {b"qt  "}
-_FTYP_AUDIO = {b"M4A ", b"M4B "}
 
-# Per extension, the sniffed types that count as "the content matches the name".
-_COMPATIBLE: dict[str, frozenset[str]] = {
-    "ico": frozenset({"image/x-icon", "image/png", "image/bmp"}),
-    "cur": frozenset({"image/x-icon"}),
-    "ogg": frozenset({"application/ogg"}),
-    "oga": frozenset({"application/ogg"}),
-    "ogv": frozenset({"application/ogg"}),
-    "weba": frozenset({"video/webm"}),
-    "mpeg": frozenset({"audio/mpeg", "video/mpeg"}),
-    "mpg": frozenset({"video/mpeg"}),
-    "doc": frozenset({"application/x-ole-storage"}),
-    "xls": frozenset({"application/x-ole-storage"}),
-    "ppt": frozenset({"application/x-ole-storage"}),
-    **{
-        ext: frozenset({"application/zip"})
-        for ext in ("docx", "xlsx", "xlsm", "pptx", "pptm", "numbers", "zip")
-    },
-    "mp4": frozenset({"video/mp4", "video/quicktime", "audio/mp4"}),
-    "m4v": frozenset({"video/mp4", "video/quicktime"}),
-    "mov": frozenset({"video/quicktime", "video/mp4"}),
-    "qt": frozenset({"video/quicktime", "video/mp4"}),
-    "m4a": frozenset({"audio/mp4", "video/mp4"}),
-    "asf": frozenset({"video/x-ms-asf"}),
-    "wmv": frozenset({"video/x-ms-asf"}),
-    "ttf": frozenset({"font/ttf"}),
-}
+def _all_of(category: str) -> frozenset[str]:
+    return frozenset(ext for ext, (cat, _) in FORMATS.items() if cat == category)
 
-# Text formats have no signature; they only must not be binary.
-_TEXT_EXTENSIONS = frozenset({"txt", "csv", "vcf", "svg"})
 
-SNIFF_BYTES = 512
+def _default_allowed() -> Mapping[str, frozenset[str]]:
+    return MappingProxyType({category: _all_of(category) for category in CATEGORIES})
+
+
+def _default_limits() -> Mapping[str, int]:
+    return MappingProxyType({category: 25 * MB for category in CATEGORIES})
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRules:
+    """[rules]: the extensions allowed per category, the size limit per category, and the
+    decision for content that contradicts its extension."""
+
+    allowed: Mapping[str, frozenset[str]] = field(default_factory=_default_allowed)
+    limits: Mapping[str, int] = field(default_factory=_default_limits)
+    mismatch: str = SEND_TRUE_TYPE
+
+    @staticmethod
+    def of(
+        allowed: Mapping[str, Iterable[str]] | None = None,
+        limits: Mapping[str, int] | None = None,
+        mismatch: str = SEND_TRUE_TYPE,
+    ) -> TypeRules:
+        """Rules where the categories not named keep their defaults."""
+        allow = dict(_default_allowed())
+        allow.update({c: frozenset(e) for c, e in (allowed or {}).items()})
+        limit = dict(_default_limits())
+        limit.update(limits or {})
+        return TypeRules(MappingProxyType(allow), MappingProxyType(limit), mismatch)
+
+    def allows(self, ext: str) -> bool:
+        entry = FORMATS.get(ext)
+        return entry is not None and ext in self.allowed.get(entry[0], frozenset())
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,82 +122,79 @@ def is_ignored(path: str, extra: Iterable[str] = ()) -> bool:
     return False
 
 
-def check_name_and_size(path: str, size: int, max_file: int, max_video: int) -> str | None:
-    """The reason a file must not be uploaded, judged from its name and size only; else None."""
+def check_name_and_size(path: str, size: int, rules: TypeRules) -> str | None:
+    """The reason a file must not be uploaded, judged from its name and size only; else None.
+    Every reason ends with what to do about it."""
     name = name_of(path)
     if name != name.rstrip(" ."):
-        return "name ends with a space or a dot: rename it"
+        return "name ends with a space or a dot, which the library drops: rename it"
     ext = extension_of(path)
     if not ext:
         return "no file extension: the Media Library needs one (rename it, e.g. photo.png)"
-    if ext not in _TYPES:
-        return f"file type .{ext} is not accepted by the Media Library"
+    if ext not in FORMATS:
+        return (
+            f"file type .{ext} is not accepted by the Media Library: convert it to an accepted "
+            "format, or add it to [local] ignore"
+        )
+    category = FORMATS[ext][0]
+    if not rules.allows(ext):
+        return (
+            f".{ext} files are turned off by [rules] {category}_types: add \"{ext}\" there to "
+            "send them, or add the file to [local] ignore"
+        )
     if size == 0:
-        return "empty file (0 bytes)"
-    limit = max_video if _TYPES[ext][0] == "video" else max_file
+        return "empty file (0 bytes): the library refuses empty files; add content or delete it"
+    limit = rules.limits[category]
     if size > limit:
-        return f"too large: {_mb(size)} is over the {_mb(limit)} limit for {_TYPES[ext][0]} files"
+        return (
+            f"too large: {_mb(size)} is over the {_mb(limit)} limit for {category} files "
+            f"([rules] max_{category}_mb): make it smaller"
+        )
     return None
 
 
-def sniff(head: bytes) -> str | None:
-    """The MIME type that the leading bytes prove, or None when they prove nothing."""
-    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] in _RIFF:
-        return _RIFF[head[8:12]]
-    if len(head) >= 12 and head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand in _FTYP_QUICKTIME:
-            return "video/quicktime"
-        return "audio/mp4" if brand in _FTYP_AUDIO else "video/mp4"
-    if len(head) >= 8 and head[4:8] in (b"moov", b"mdat", b"wide", b"free"):
-        return "video/quicktime"
-    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
-        return "audio/aiff"
-    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
-        return "audio/mpeg"
-    if len(head) >= 4 and head[:3] == b"\x00\x00\x01" and head[3] in (0xBA, 0xB3):
-        return "video/mpeg"
-    for offset, magic, mime in _SIGNATURES:
-        if head[offset : offset + len(magic)] == magic:
-            return mime
-    return None
-
-
-def judge_content(path: str, head: bytes) -> Verdict:
+def judge_content(path: str, head: bytes, rules: TypeRules | None = None) -> Verdict:
     """Decide how to send a file whose name passed `check_name_and_size`, from its first bytes.
 
-    A known binary format must show its signature. When the bytes prove a different accepted
-    type (a PNG named .jpg), the file is sent with the type it truly has.
+    A file whose bytes are its extension's format is sent as that. When the bytes prove another
+    allowed format of the same category (a PNG named .jpg), [rules] mismatch decides: send it
+    with the type it truly has, or refuse it. Any other contradiction is refused.
     """
+    rules = rules or TypeRules()
     ext = extension_of(path)
-    category, declared = _TYPES[ext]
-    found = sniff(head)
-    if ext in _TEXT_EXTENSIONS:
-        if b"\x00" in head:
-            return Verdict(None, f"content is binary, not the text a .{ext} file holds")
-        if ext == "svg" and b"<svg" not in head.lower() and b"<?xml" not in head.lower():
-            return Verdict(None, "content is not an SVG image (no <svg> or <?xml> at the start)")
+    category, declared = FORMATS[ext]
+    if ext in TEXT_FORMATS:
+        # Text has no signature: it is text unless the bytes prove a binary format.
+        found = detect(head)
+        if found is None or found.ext in TEXT_FORMATS:
+            problem = text_problem(ext, head)
+            if problem is None:
+                return Verdict(declared)
+            return Verdict(None, f"{problem}: rename it or fix its content")
+    elif content_matches(ext, head):
         return Verdict(declared)
+    else:
+        found = detect(head)
     if found is None:
-        if ext in ("rtf", "mid", "midi"):
-            return Verdict(declared)
         return Verdict(
             None,
-            f"content is not a{_article(category)} {category}: "
-            f"its bytes do not match the .{ext} format",
+            f"content is not a{_article(category)} {category}: its bytes do not match the "
+            f".{ext} format (a damaged or mislabeled file?): fix or rename it",
         )
-    if found == declared or found in _COMPATIBLE.get(ext, ()):
-        return Verdict(declared)
-    if _category_of(found) != category:
-        return Verdict(None, f"content is {found} but the name says .{ext}: rename the file")
-    return Verdict(found, note=f"content is {found}, not .{ext}: sent as {found}")
-
-
-def _category_of(mime: str) -> str | None:
-    for category, declared in _TYPES.values():
-        if declared == mime:
-            return category
-    return None
+    if found.category != category or not rules.allows(found.ext):
+        return Verdict(
+            None,
+            f"content is {found.content_type} but the name says .{ext}: "
+            f"rename it to .{found.ext}",
+        )
+    if rules.mismatch == REJECT:
+        return Verdict(
+            None,
+            f"content is {found.content_type} but the name says .{ext}: rename it to "
+            f'.{found.ext}, or set [rules] mismatch = "{SEND_TRUE_TYPE}"',
+        )
+    note = f"content is {found.content_type}, not .{ext}: sent as {found.content_type}"
+    return Verdict(found.content_type, note=note)
 
 
 def _article(word: str) -> str:
@@ -292,13 +202,17 @@ def _article(word: str) -> str:
 
 
 def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+    return f"{size / MB:.1f} MB"
 
 
 def accepted_extensions() -> frozenset[str]:
-    return frozenset(_TYPES)
+    return frozenset(FORMATS)
 
 
 def category_of_extension(ext: str) -> str | None:
-    entry = _TYPES.get(ext)
+    entry = FORMATS.get(ext)
     return entry[0] if entry else None
+
+
+def is_video(ext: str) -> bool:
+    return category_of_extension(ext) == VIDEO

@@ -16,23 +16,41 @@ from pathlib import Path
 from mediasync.models import LocalFile, LocalSnapshot, Rejection, name_of
 from mediasync.rules import is_ignored
 
+SYMLINK_SKIPPED = (
+    "a symbolic link: skipped (set [local] follow_symlinks = true to follow links that stay "
+    "inside the folder)"
+)
+OUTSIDE_ROOT = "a symbolic link to outside the synced folder: skipped; move or copy the target in"
+LINK_LOOP = "a symbolic link back to a folder already walked: skipped (a link loop)"
+UNREADABLE_FILE = "cannot read: permission denied; fix its permissions"
+NOT_REGULAR = "not a regular file (a pipe, socket or device): skipped"
+
 
 def scan_tree(
-    root: Path, ignore: Iterable[str] = (), exclude: Path | None = None, under: str = ""
+    root: Path,
+    ignore: Iterable[str] = (),
+    exclude: Path | None = None,
+    under: str = "",
+    follow_symlinks: bool = False,
 ) -> LocalSnapshot:
     """Every regular file under `root` that the ignore rules let through, keyed by relative path.
 
     `exclude` is a folder inside the root that is never synced (the state folder); `under`
-    limits the walk to one folder of the root (paths stay relative to the root).
+    limits the walk to one folder of the root (paths stay relative to the root). Symbolic links
+    are reported and skipped unless `follow_symlinks`; then only those resolving inside the
+    root are followed, each real folder walked once (no loops).
     """
     if not root.is_dir():
         return LocalSnapshot(root_exists=False)
     patterns = tuple(ignore)
     excluded = os.path.realpath(exclude) if exclude is not None else None
+    real_root = os.path.realpath(root)
     files: list[LocalFile] = []
     rejected: list[Rejection] = []
     unreadable: list[str] = []
-    stack: list[tuple[str, str]] = [(str(root / under), f"{under}/" if under else "")]
+    start = str(root / under)
+    walked = {_identity(start)}
+    stack: list[tuple[str, str]] = [(start, f"{under}/" if under else "")]
     while stack:
         folder, prefix = stack.pop()
         try:
@@ -49,23 +67,54 @@ def scan_tree(
                 rejected.append(Rejection(printable(rel), bad_name))
                 continue
             try:
-                if entry.is_dir(follow_symlinks=False):
-                    if excluded is None or os.path.realpath(entry.path) != excluded:
-                        stack.append((entry.path, f"{rel}/"))
-                    continue
+                if entry.is_symlink():
+                    reason = _link_problem(entry.path, real_root, follow_symlinks)
+                    if reason is not None:
+                        rejected.append(Rejection(rel, reason))
+                        continue
                 info = entry.stat(follow_symlinks=True)
             except OSError as exc:
-                rejected.append(Rejection(rel, f"cannot read: {exc.strerror}"))
+                rejected.append(Rejection(rel, _unreadable(exc)))
                 continue
-            if stat.S_ISREG(info.st_mode):
+            if stat.S_ISDIR(info.st_mode):
+                identity = (info.st_dev, info.st_ino)
+                if identity in walked:
+                    rejected.append(Rejection(rel, LINK_LOOP))
+                elif excluded is None or os.path.realpath(entry.path) != excluded:
+                    walked.add(identity)
+                    stack.append((entry.path, f"{rel}/"))
+            elif not stat.S_ISREG(info.st_mode):
+                rejected.append(Rejection(rel, NOT_REGULAR))
+            elif not os.access(entry.path, os.R_OK):
+                rejected.append(Rejection(rel, UNREADABLE_FILE))
+            else:
                 files.append(LocalFile(rel, info.st_size, info.st_mtime_ns))
-            elif not stat.S_ISDIR(info.st_mode):
-                rejected.append(Rejection(rel, "not a regular file (a pipe, socket or device)"))
     files, clashes = _without_clashes(files)
     rejected.extend(clashes)
     return LocalSnapshot.of(
         files, tuple(sorted(rejected, key=lambda r: r.path)), tuple(sorted(unreadable))
     )
+
+
+def _identity(path: str) -> tuple[int, int]:
+    info = os.stat(path)
+    return info.st_dev, info.st_ino
+
+
+def _link_problem(path: str, real_root: str, follow: bool) -> str | None:
+    """Why the symbolic link at `path` is not followed, or None to follow it."""
+    if not follow:
+        return SYMLINK_SKIPPED
+    target = os.path.realpath(path)
+    if os.path.commonpath([real_root, target]) != real_root:
+        return OUTSIDE_ROOT
+    if not os.path.exists(target):
+        return "a broken symbolic link (its target is gone): skipped; fix or remove the link"
+    return None
+
+
+def _unreadable(exc: OSError) -> str:
+    return f"cannot read: {exc.strerror}; check that it exists and its permissions"
 
 
 def restat(root: Path, path: str) -> LocalFile | None:
@@ -86,23 +135,29 @@ class Folder:
     path: str
 
 
-def probe(root: Path, path: str) -> LocalFile | Rejection | Folder | None:
+def probe(
+    root: Path, path: str, follow_symlinks: bool = False
+) -> LocalFile | Rejection | Folder | None:
     """One path as a scan would judge it; None when it is gone. Blocking: run in a thread."""
     reason = _bad_name(name_of(path))
     if reason is not None:
         return Rejection(printable(path), reason)
     try:
+        if (root / path).is_symlink():
+            problem = _link_problem(str(root / path), os.path.realpath(root), follow_symlinks)
+            if problem is not None:
+                return Rejection(path, problem)
         info = (root / path).stat()
     except FileNotFoundError:
         return None
     except OSError as exc:
         if exc.errno == errno.ENOTDIR:
             return None
-        return Rejection(path, f"cannot read: {exc.strerror}")
+        return Rejection(path, _unreadable(exc))
     if stat.S_ISDIR(info.st_mode):
         return Folder(path)
     if not stat.S_ISREG(info.st_mode):
-        return Rejection(path, "not a regular file (a pipe, socket or device)")
+        return Rejection(path, NOT_REGULAR)
     return LocalFile(path, info.st_size, info.st_mtime_ns)
 
 

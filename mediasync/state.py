@@ -196,6 +196,12 @@ class StateStore:
                     (action.path, outcome.kind.value, outcome.reason),
                 )
 
+    def rekey(self, old: str, new: str) -> None:
+        """Move a file's row to the spelling its name has on disk now (see plan._rekeyed)."""
+        with _transaction(self._conn):
+            self._conn.execute("UPDATE files SET path = ? WHERE path = ?", (new, old))
+            self._conn.execute("UPDATE stale SET path = ? WHERE path = ?", (new, old))
+
     def record_problem(self, path: str, kind: str, reason: str) -> None:
         with _transaction(self._conn):
             self._conn.execute(

@@ -19,6 +19,7 @@ from mediasync.errors import (
     LocalFileError,
     MediasyncError,
     NotFoundError,
+    RejectedError,
     RemoteError,
     is_fatal,
 )
@@ -38,7 +39,7 @@ from mediasync.models import (
 from mediasync.remote import RemoteLibrary
 from mediasync.remote.hosted import Finding
 from mediasync.retrying import RetryPolicy, call_with_retries
-from mediasync.rules import SNIFF_BYTES, check_name_and_size, judge_content
+from mediasync.rules import SNIFF_BYTES, TypeRules, check_name_and_size, judge_content
 from mediasync.scan import restat
 
 # Probes a just-uploaded hosted URL for the bytes sent (their sha256): None when they match.
@@ -49,6 +50,8 @@ UPLOADS = frozenset({ActionKind.UPLOAD, ActionKind.REPLACE, ActionKind.RESTORE})
 # How many times a file that changes while it is being sent is sent again before giving up.
 CONTENT_ROUNDS = 3
 
+RETRY_NEXT = "; skipped, the next sync tries it again"
+
 
 @dataclass(frozen=True, slots=True)
 class WorkerContext:
@@ -56,8 +59,7 @@ class WorkerContext:
     remote: RemoteLibrary
     retry: RetryPolicy
     folder_ids: Mapping[str, str | None]
-    max_file_bytes: int
-    max_video_bytes: int
+    types: TypeRules
     clock: Callable[[], float]
     known_ids: Collection[str] = frozenset()
     # `sync --verify`: does the new hosted URL serve the bytes sent (None: yes)?
@@ -69,24 +71,30 @@ async def perform(action: Action, ctx: WorkerContext) -> Outcome:
         if action.kind in UPLOADS:
             return await _upload(action, ctx)
         return await _delete(action, ctx)
+    except LocalFileError as exc:
+        # The file's own trouble (gone, unreadable, shrinking), not the remote's: skipped with
+        # a reason and tried again next run; it neither fails the run nor holds deletes back.
+        return Outcome(OutcomeKind.REJECTED, action, reason=f"{_one_line(exc)}{RETRY_NEXT}")
     except MediasyncError as exc:
         if is_fatal(exc):
             raise
-        return Outcome(OutcomeKind.FAILED, action, reason=_one_line(exc))
+        return Outcome(OutcomeKind.FAILED, action, reason=_failure(exc))
     except Exception as exc:
         # One file's surprise (a library quirk, say) must not stop the others.
-        reason = f"unexpected error ({type(exc).__name__}: {_one_line(exc)})"
+        reason = f"unexpected error ({type(exc).__name__}: {_one_line(exc)}){RETRY_NEXT}"
         return Outcome(OutcomeKind.FAILED, action, reason=reason)
 
 
 async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
     current = await asyncio.to_thread(restat, ctx.root, action.path)
     if current is None:
-        return Outcome(OutcomeKind.REJECTED, action, reason="vanished before it could be sent")
-    reason = check_name_and_size(action.path, current.size, ctx.max_file_bytes, ctx.max_video_bytes)
+        return Outcome(
+            OutcomeKind.REJECTED, action, reason=f"vanished before it could be sent{RETRY_NEXT}"
+        )
+    reason = check_name_and_size(action.path, current.size, ctx.types)
     if reason is not None:
         return Outcome(OutcomeKind.REJECTED, action, reason=reason)
-    verdict = judge_content(action.path, await _read_head(ctx.root / action.path))
+    verdict = judge_content(action.path, await _read_head(ctx.root / action.path), ctx.types)
     if verdict.content_type is None:
         return Outcome(OutcomeKind.REJECTED, action, reason=verdict.reason)
 
@@ -101,7 +109,11 @@ async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
     folder_id = ctx.folder_ids[parent_of(action.path)]
     sent = await _send_stable(action, ctx, folder_id, verdict.content_type)
     if sent is None:
-        return Outcome(OutcomeKind.FAILED, action, reason="kept changing while it was being sent")
+        return Outcome(
+            OutcomeKind.FAILED,
+            action,
+            reason="kept changing while it was being sent: let it finish, then sync again",
+        )
     stat, result = sent
     if ctx.verify is not None:
         finding = await ctx.verify(result.url, result.sha256)
@@ -194,6 +206,16 @@ async def _read_head(path: Path) -> bytes:
             return await handle.read(SNIFF_BYTES)
     except OSError as exc:
         raise LocalFileError(f"cannot read: {exc.strerror}") from exc
+
+
+def _failure(exc: MediasyncError) -> str:
+    """The error, and what to do about it: a refusal will recur as sent; the rest may pass."""
+    if isinstance(exc, RejectedError):
+        return (
+            f"{_one_line(exc)}: the library refused it; check its type, size and name, "
+            "then sync again"
+        )
+    return f"{_one_line(exc)}{RETRY_NEXT}"
 
 
 def _one_line(exc: BaseException) -> str:

@@ -20,6 +20,9 @@ from mediasync.errors import UsageError
 ROOT = Path(__file__).resolve().parent.parent
 
 
+MB = 1024 * 1024
+
+
 def minimal(**sections: dict[str, object]) -> dict[str, object]:
     raw: dict[str, object] = {"remote": {"location_id": "abc123"}, "local": {"path": "media"}}
     for name, values in sections.items():
@@ -35,7 +38,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert s.local_path == tmp_path / "media"
     assert s.state_file == tmp_path / "media" / ".mediasync" / "state.db"
     assert s.max_delete == MaxDelete(percent=50.0)
-    assert s.max_file_bytes == 25 * 1024 * 1024
+    assert s.types.limits["image"] == 25 * 1024 * 1024
 
 
 def test_example_config_is_valid_and_documents_every_key() -> None:
@@ -69,6 +72,10 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
         (minimal(sync={"missing_remote": "delete"}), r'must be "upload" or "report"'),
         (minimal(local={"ignore": "*.psd"}), r"\[local\] ignore must be a list"),
         ({**minimal(), "extra": {}}, r"unknown config section \[extra\]"),
+        (minimal(rules={"image_types": ["png", "exe"]}), r"image_types names \.exe, which is not"),
+        (minimal(rules={"video_types": "mp4"}), r"\[rules\] video_types must be a list"),
+        (minimal(rules={"mismatch": "guess"}), r'mismatch must be "send-true-type" or "reject"'),
+        (minimal(rules={"max_font_mb": 0}), r"\[rules\] max_font_mb must be a number"),
     ],
 )
 def test_errors_name_the_key(raw: dict[str, object], message: str, tmp_path: Path) -> None:
@@ -103,3 +110,25 @@ def test_token_comes_from_the_environment_and_hides(
     token = read_token(settings)
     assert token == Secret("pit-secret-value")
     assert "pit-secret-value" not in repr(token) + str(token) + repr(settings)
+
+
+def test_rules_per_category(tmp_path: Path) -> None:
+    raw = minimal(
+        rules={
+            "max_file_mb": 10,
+            "max_video_mb": 500,
+            "max_font_mb": 1,
+            "image_types": ["PNG", ".jpg"],
+            "audio_types": [],
+            "mismatch": "reject",
+        }
+    )
+    types = settings_from_mapping(raw, tmp_path).types
+    assert dict(types.limits) == {
+        "image": 10 * MB, "video": 500 * MB, "audio": 10 * MB, "document": 10 * MB, "font": MB
+    }
+    assert types.allowed["image"] == {"png", "jpg"}
+    assert types.allowed["audio"] == frozenset()
+    assert "pdf" in types.allowed["document"]
+    assert types.mismatch == "reject"
+    assert types.allows("png") and not types.allows("gif") and not types.allows("mp3")

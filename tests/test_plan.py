@@ -17,6 +17,7 @@ from mediasync.models import (
     SyncState,
 )
 from mediasync.plan import Policy, plan
+from mediasync.rules import TypeRules
 
 
 def local(
@@ -145,7 +146,7 @@ CASES = [
         "video has its own limit",
         local(("v.mp4", 30 * 2**20, 1), ("p.png", 30 * 2**20, 1)),
         state(),
-        Policy(max_video_bytes=500 * 2**20),
+        Policy(types=TypeRules.of(limits={"video": 500 * 2**20})),
         ((("upload", "v.mp4"),), (), (("p.png", "too large"),), 0, False, False),
     ),
     (

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import os
+import socket
 import unicodedata
 from pathlib import Path
 
+import pytest
+
 from mediasync.models import remote_name
-from mediasync.rules import check_name_and_size
-from mediasync.scan import printable, restat, scan_tree
+from mediasync.rules import TypeRules, check_name_and_size
+from mediasync.scan import (
+    LINK_LOOP,
+    NOT_REGULAR,
+    OUTSIDE_ROOT,
+    SYMLINK_SKIPPED,
+    printable,
+    restat,
+    scan_tree,
+)
 
 
 def test_walk_finds_files_skips_junk_and_the_state_folder(tmp_path: Path) -> None:
@@ -33,7 +44,78 @@ def test_pipes_and_dangling_links_are_refused_with_a_reason(tmp_path: Path) -> N
     (tmp_path / "dangling.png").symlink_to(tmp_path / "gone.png")
     reasons = {r.path: r.reason for r in scan_tree(tmp_path).rejected}
     assert reasons["pipe.png"].startswith("not a regular file")
-    assert reasons["dangling.png"].startswith("cannot read")
+    assert reasons["dangling.png"] == SYMLINK_SKIPPED
+    followed = {r.path: r.reason for r in scan_tree(tmp_path, follow_symlinks=True).rejected}
+    assert followed["dangling.png"].startswith("a broken symbolic link")
+
+
+def test_sockets_are_refused_with_a_reason(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(tmp_path / "s.png"))
+        (tmp_path / "ok.png").write_bytes(b"1")
+        snapshot = scan_tree(tmp_path)
+    assert list(snapshot.files) == ["ok.png"]
+    assert [(r.path, r.reason) for r in snapshot.rejected] == [("s.png", NOT_REGULAR)]
+
+
+def test_devices_are_refused_when_links_lead_to_them(tmp_path: Path) -> None:
+    (tmp_path / "null.png").symlink_to("/dev/null")
+    reasons = {r.path: r.reason for r in scan_tree(tmp_path, follow_symlinks=True).rejected}
+    assert reasons == {"null.png": OUTSIDE_ROOT}
+
+
+def test_symlinks_are_skipped_by_default_and_reported(tmp_path: Path) -> None:
+    (tmp_path / "real.png").write_bytes(b"1")
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "in.png").write_bytes(b"2")
+    (tmp_path / "link.png").symlink_to(tmp_path / "real.png")
+    (tmp_path / "dirlink").symlink_to(tmp_path / "dir")
+    snapshot = scan_tree(tmp_path)
+    assert sorted(snapshot.files) == ["dir/in.png", "real.png"]
+    assert {r.path: r.reason for r in snapshot.rejected} == {
+        "dirlink": SYMLINK_SKIPPED,
+        "link.png": SYMLINK_SKIPPED,
+    }
+
+
+def test_following_links_stays_inside_the_root_and_walks_each_folder_once(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "root"
+    (root / "dir").mkdir(parents=True)
+    (root / "dir" / "in.png").write_bytes(b"2")
+    (root / "link.png").symlink_to(root / "dir" / "in.png")
+    (root / "dir" / "loop").symlink_to(root / "dir")
+    (root / "up").symlink_to(root)
+    (tmp_path / "secret.png").write_bytes(b"s")
+    (root / "escape.png").symlink_to(tmp_path / "secret.png")
+    (root / "escape-dir").symlink_to(tmp_path)
+    snapshot = scan_tree(root, follow_symlinks=True)
+    assert sorted(snapshot.files) == ["dir/in.png", "link.png"]
+    assert {r.path: r.reason for r in snapshot.rejected} == {
+        "dir/loop": LINK_LOOP,
+        "up": LINK_LOOP,
+        "escape.png": OUTSIDE_ROOT,
+        "escape-dir": OUTSIDE_ROOT,
+    }
+
+
+def test_unreadable_files_are_refused_with_a_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "locked.png").write_bytes(b"1")
+    (tmp_path / "open.png").write_bytes(b"1")
+    real_access = os.access
+
+    def access(path: str | bytes | os.PathLike[str], mode: int) -> bool:
+        # Tests may run as root, who can read anything: pretend the file is locked.
+        return not str(path).endswith("locked.png") and real_access(path, mode)
+
+    monkeypatch.setattr(os, "access", access)
+    snapshot = scan_tree(tmp_path)
+    assert list(snapshot.files) == ["open.png"]
+    (locked,) = snapshot.rejected
+    assert locked.path == "locked.png" and locked.reason.startswith("cannot read")
 
 
 def test_folder_symlink_loops_are_not_followed(tmp_path: Path) -> None:
@@ -59,8 +141,8 @@ def test_printable_keeps_one_line() -> None:
 
 
 def test_trailing_spaces_and_dots_get_a_clear_reason() -> None:
-    assert check_name_and_size("a/trailing space.txt ", 5, 10, 10) == (
-        "name ends with a space or a dot: rename it"
+    assert check_name_and_size("a/trailing space.txt ", 5, TypeRules()) == (
+        "name ends with a space or a dot, which the library drops: rename it"
     )
 
 
