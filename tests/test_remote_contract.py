@@ -113,6 +113,19 @@ async def test_delete_hides_and_second_delete_is_not_found(
         await subject.remote.delete(result.remote_id)
 
 
+async def test_rename_keeps_the_id_and_the_hosted_url(subject: Subject, tmp_path: Path) -> None:
+    source = tmp_path / "a.png"
+    source.write_bytes(png_bytes())
+    result = await subject.remote.upload(source, source.stat().st_size, "a.png", None, "image/png")
+    await subject.remote.rename(result.remote_id, "b é.png")
+    (item,) = await subject.remote.list_items(None, folders=False)
+    assert (item.id, item.name, item.url) == (result.remote_id, "b é.png", result.url)
+    assert await subject.fetch(result.url) == png_bytes()
+    await subject.remote.delete(result.remote_id)
+    with pytest.raises(NotFoundError):
+        await subject.remote.rename(result.remote_id, "c.png")
+
+
 async def test_disallowed_type_is_rejected(subject: Subject, tmp_path: Path) -> None:
     source = tmp_path / "tool.exe"
     source.write_bytes(b"MZ" + b"\x00" * 100)

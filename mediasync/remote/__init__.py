@@ -32,6 +32,9 @@ class RemoteLibrary(Protocol):
     async def delete(self, remote_id: str) -> None:
         """Delete one file or folder; raise NotFoundError when it is already gone."""
 
+    async def rename(self, remote_id: str, name: str) -> None:
+        """Give a file or folder a new name; its id and hosted URL stay. NotFoundError if gone."""
+
     async def aclose(self) -> None:
         """Release connections."""
 

@@ -135,6 +135,15 @@ class HttpLibrary:
             params={"altType": "location", "altId": self._location},
         )
 
+    async def rename(self, remote_id: str, name: str) -> None:
+        body = await self._request(
+            "POST",
+            f"/medias/{remote_id}",
+            json_body={"name": name, "altType": "location", "altId": self._location},
+        )
+        if isinstance(body, dict) and body.get("updated") is False:
+            raise RejectedError(f"POST /medias/{remote_id}: the rename was not applied", None)
+
     def _list_params(
         self, parent_id: str | None, folders: bool, offset: int, limit: int = PAGE_SIZE
     ) -> dict[str, str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -99,6 +99,14 @@ class MemoryLibrary:
         if stored is None or stored.deleted:
             raise NotFoundError(f"DELETE /medias/{remote_id}: 404 Media not found", 404)
         stored.deleted = True
+        self._raise_after(fault)
+
+    async def rename(self, remote_id: str, name: str) -> None:
+        fault = self._enter("rename")
+        stored = self.items.get(remote_id)
+        if stored is None or stored.deleted:
+            raise NotFoundError(f"POST /medias/{remote_id}: 404 Media not found", 404)
+        stored.item = replace(stored.item, name=name)
         self._raise_after(fault)
 
     async def aclose(self) -> None:
