@@ -99,6 +99,7 @@ class WatchOptions:
 @dataclass
 class WatchStats:
     uploaded: int = 0
+    renamed: int = 0
     deleted: int = 0
     unchanged: int = 0
     rejected: int = 0
@@ -110,6 +111,8 @@ class WatchStats:
         kind = outcome.kind
         if kind is OutcomeKind.UPLOADED:
             self.uploaded += 1
+        elif kind is OutcomeKind.RENAMED:
+            self.renamed += 1
         elif kind is OutcomeKind.DELETED:
             self.deleted += 1
         elif kind is OutcomeKind.UNCHANGED:
@@ -543,8 +546,12 @@ class Daemon:
             found += 1
             if action.kind is ActionKind.DELETE_STALE:
                 await self._submit(action, self._epoch)
-            else:
-                self._settler.note(action.path, action.local, now, self._epoch)
+                continue
+            self._settler.note(action.path, action.local, now, self._epoch)
+            old = action.previous.path if action.previous else action.path
+            if old != action.path and old not in self._in_flight:
+                # A rename or move: both ends are judged together, so they pair up again.
+                self._settler.note(old, None, now, self._epoch)
         self._log.info(
             "rescan",
             f"rescan: {len(local.files)} files, {found} changes the watcher had not reported",

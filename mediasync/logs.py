@@ -59,10 +59,24 @@ class EventLog:
     def outcome(self, outcome: Outcome) -> None:
         path = printable(outcome.path)
         fields: dict[str, Any] = {"path": path, "action": outcome.action.kind.value}
-        if outcome.kind is OutcomeKind.UPLOADED and outcome.entry is not None:
-            verb = {ActionKind.REPLACE: "replaced", ActionKind.RESTORE: "restored"}.get(
-                outcome.action.kind, "uploaded"
+        if outcome.kind is OutcomeKind.RENAMED and outcome.entry is not None:
+            previous = outcome.action.previous
+            old = printable(previous.path) if previous else "?"
+            self.info(
+                "renamed",
+                f"renamed {old} → {path}; its URL stays {outcome.entry.url}",
+                url=outcome.entry.url,
+                id=outcome.entry.remote_id,
+                previous_path=old,
+                **fields,
             )
+        elif outcome.kind is OutcomeKind.UPLOADED and outcome.entry is not None:
+            verb = {
+                ActionKind.REPLACE: "replaced",
+                ActionKind.RESTORE: "restored",
+                ActionKind.RENAME: "moved",
+                ActionKind.MOVE: "moved",
+            }.get(outcome.action.kind, "uploaded")
             self.info(
                 "uploaded",
                 f"{verb} {path} → {outcome.entry.url}",

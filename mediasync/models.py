@@ -129,6 +129,9 @@ class ActionKind(Enum):
     RESTORE = "restore"
     DELETE = "delete"
     DELETE_STALE = "delete-stale"
+    # A recorded file found under a new name: `previous` is its entry at the old path.
+    RENAME = "rename"  # same folder: renamed remotely if the bytes match, so the URL stays
+    MOVE = "move"  # another folder: uploaded there, then the old copy deleted (no move API)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +180,7 @@ class Plan:
 
 class OutcomeKind(Enum):
     UPLOADED = "uploaded"
+    RENAMED = "renamed"
     UNCHANGED = "unchanged"
     DELETED = "deleted"
     REJECTED = "rejected"

@@ -6,7 +6,7 @@ No disk, network or clock: the same inputs always give the same Plan, in the sam
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field, replace
 
 from mediasync.config import MaxDelete
@@ -20,8 +20,10 @@ from mediasync.models import (
     Rejection,
     StateEntry,
     SyncState,
+    name_of,
+    parent_of,
 )
-from mediasync.rules import TypeRules, check_name_and_size, is_ignored
+from mediasync.rules import TypeRules, check_name_and_size, extension_of, is_ignored
 
 # Files under such a folder may still exist: they are never taken for deleted.
 UNREADABLE = "cannot read this folder: its files are neither sent nor deleted"
@@ -79,6 +81,7 @@ def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
         Action(ActionKind.DELETE_STALE, copy.path, stale_id=copy.remote_id)
         for copy in sorted(state.stale, key=lambda c: (c.path, c.remote_id))
     ]
+    removed = sorting.pair_moves(removed)
     blocked = _delete_block(removed, known, policy)
     deletes = (removed if policy.delete else []) + stale
     return replace(sorting.plan(deletes, blocked), rekeys=rekeys, kept_ignored=kept)
@@ -129,6 +132,7 @@ def plan_paths(
             sorting.rejections.append(look)
         elif previous is not None:
             removed.append(Action(ActionKind.DELETE, path, previous=previous))
+    removed = sorting.pair_moves(removed)
     total = len(state.entries) if known is None else known
     blocked = _delete_block(removed, total, policy)
     return replace(sorting.plan(removed if policy.delete else [], blocked), rekeys=rekeys)
@@ -162,6 +166,47 @@ class _Sorting:
         else:
             self.unchanged += 1
 
+    def pair_moves(self, removed: list[Action]) -> list[Action]:
+        """Take a new file and a removed one for the same file renamed or moved, when nothing
+        else could be meant: one of each with the same size and extension in a folder (a
+        rename), else one of each with the same name and size anywhere (a move). The paired
+        delete leaves the list: the worker removes the old copy only once the new one stands."""
+        new = [a for a in self.uploads if a.kind is ActionKind.UPLOAD]
+        gone = [
+            a
+            for a in removed
+            if a.previous is not None
+            and a.previous.sha256 is not None
+            and a.previous.status != MISSING
+        ]
+        pairs = _unique_pairs(
+            new, gone, lambda path, size: (parent_of(path), extension_of(path), size)
+        )
+        taken = {a.path for a in pairs} | {p.path for p in pairs.values()}
+        pairs.update(
+            _unique_pairs(
+                [a for a in new if a.path not in taken],
+                [a for a in gone if a.path not in taken],
+                lambda path, size: (name_of(path), size),
+            )
+        )
+        if not pairs:
+            return removed
+        olds = {old.path for old in pairs.values()}
+        self.uploads = [
+            replace(
+                action,
+                kind=ActionKind.RENAME
+                if parent_of(action.path) == parent_of(pairs[action].path)
+                else ActionKind.MOVE,
+                previous=pairs[action].previous,
+            )
+            if action in pairs
+            else action
+            for action in self.uploads
+        ]
+        return [a for a in removed if a.path not in olds]
+
     def plan(self, deletes: list[Action], blocked: str | None) -> Plan:
         return Plan(
             uploads=tuple(self.uploads),
@@ -183,6 +228,25 @@ def _delete_block(removed: list[Action], known: int, policy: Policy) -> str | No
             f"{policy.max_delete}): check the local folder, then run again with --force"
         )
     return None
+
+
+def _unique_pairs(
+    new: list[Action], gone: list[Action], key: Callable[[str, int], Hashable]
+) -> dict[Action, Action]:
+    """New upload → removed entry, for each key held by exactly one of each."""
+    ups: dict[Hashable, list[Action]] = {}
+    for action in new:
+        assert action.local is not None
+        ups.setdefault(key(action.path, action.local.size), []).append(action)
+    downs: dict[Hashable, list[Action]] = {}
+    for action in gone:
+        assert action.previous is not None
+        downs.setdefault(key(action.path, action.previous.size), []).append(action)
+    return {
+        ups[k][0]: downs[k][0]
+        for k in sorted(ups.keys() & downs.keys(), key=str)
+        if len(ups[k]) == 1 and len(downs[k]) == 1
+    }
 
 
 def _inside_any(path: str, folders: tuple[str, ...]) -> bool:

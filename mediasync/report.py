@@ -28,6 +28,9 @@ _VERBS = {
     (OutcomeKind.UPLOADED, ActionKind.UPLOAD): "uploaded",
     (OutcomeKind.UPLOADED, ActionKind.REPLACE): "replaced",
     (OutcomeKind.UPLOADED, ActionKind.RESTORE): "restored",
+    (OutcomeKind.UPLOADED, ActionKind.RENAME): "moved",
+    (OutcomeKind.UPLOADED, ActionKind.MOVE): "moved",
+    (OutcomeKind.RENAMED, ActionKind.RENAME): "renamed",
     (OutcomeKind.DELETED, ActionKind.DELETE): "deleted",
     (OutcomeKind.DELETED, ActionKind.DELETE_STALE): "removed old copy of",
 }
@@ -42,7 +45,7 @@ def print_progress(console: Console, outcome: Outcome) -> None:
 
 def print_outcome(console: Console, outcome: Outcome) -> None:
     path = shown(outcome.path)
-    if outcome.kind is OutcomeKind.UPLOADED:
+    if outcome.kind in (OutcomeKind.UPLOADED, OutcomeKind.RENAMED):
         verb = _VERBS[(outcome.kind, outcome.action.kind)]
         url = outcome.entry.url if outcome.entry else ""
         note = f"  ({shown(outcome.reason)})" if outcome.reason else ""
@@ -63,7 +66,9 @@ def print_outcome(console: Console, outcome: Outcome) -> None:
 def print_plan(console: Console, plan: Plan) -> None:
     for action in plan.uploads:
         verb = f"would {action.kind.value}"
-        console.print(f"{verb} {shown(action.path)}")
+        moved = action.kind in (ActionKind.RENAME, ActionKind.MOVE) and action.previous
+        origin = f"{shown(action.previous.path)} → " if moved and action.previous else ""
+        console.print(f"{verb} {origin}{shown(action.path)}")
     for rejection in plan.rejections:
         console.print(f"would reject {shown(rejection.path)}: {shown(rejection.reason)}")
     for action in plan.deletes:
@@ -113,11 +118,15 @@ def print_summary(console: Console, report: SyncReport, traffic: Traffic | None 
     uploaded = report.count(OutcomeKind.UPLOADED, ActionKind.UPLOAD)
     replaced = report.count(OutcomeKind.UPLOADED, ActionKind.REPLACE)
     restored = report.count(OutcomeKind.UPLOADED, ActionKind.RESTORE)
+    renamed = report.count(OutcomeKind.RENAMED)
+    moved = report.count(OutcomeKind.UPLOADED, ActionKind.RENAME, ActionKind.MOVE)
     deleted = report.count(OutcomeKind.DELETED, ActionKind.DELETE)
     rejected = report.count(OutcomeKind.REJECTED) + len(report.plan.rejections)
     unchanged = report.plan.unchanged + report.count(OutcomeKind.UNCHANGED)
     adopted = f", {report.adopted} recovered" if report.adopted else ""
     adopted += f", {restored} restored" if restored else ""
+    adopted += f", {renamed} renamed (URL kept)" if renamed else ""
+    adopted += f", {moved} moved (new URL)" if moved else ""
     adopted += f", {len(report.plan.missing)} missing remotely" if report.plan.missing else ""
     cost = f"; {traffic.describe()}" if traffic else ""
     console.print(

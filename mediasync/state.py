@@ -172,6 +172,11 @@ class StateStore:
         """Apply one worker outcome in its own transaction."""
         action = outcome.action
         with _transaction(self._conn):
+            moved_from = action.previous.path if action.previous else action.path
+            if moved_from != action.path and outcome.entry is not None:
+                # A rename or move: the file's row moves with it.
+                self._conn.execute("DELETE FROM files WHERE path = ?", (moved_from,))
+                self._conn.execute("DELETE FROM problems WHERE path = ?", (moved_from,))
             if outcome.kind is OutcomeKind.UPLOADED:
                 assert outcome.entry is not None
                 self._put_entry(outcome.entry)
@@ -181,9 +186,10 @@ class StateStore:
                         "INSERT OR REPLACE INTO stale VALUES (?, ?, ?)",
                         (outcome.stale_id, action.path, outcome.entry.uploaded_at),
                     )
-            elif outcome.kind is OutcomeKind.UNCHANGED:
+            elif outcome.kind in (OutcomeKind.UNCHANGED, OutcomeKind.RENAMED):
                 assert outcome.entry is not None
                 self._put_entry(outcome.entry)
+                self._conn.execute("DELETE FROM problems WHERE path = ?", (action.path,))
             elif outcome.kind is OutcomeKind.DELETED:
                 if action.stale_id is not None:
                     self._conn.execute("DELETE FROM stale WHERE remote_id = ?", (action.stale_id,))

@@ -31,6 +31,16 @@ def status_data(found: Preview) -> dict[str, Any]:
         "restore": paths(ActionKind.RESTORE),
         "delete": paths(ActionKind.DELETE),
         "delete_old_copies": paths(ActionKind.DELETE_STALE),
+        "renamed": [
+            {"from": a.previous.path, "to": a.path}
+            for a in plan.uploads
+            if a.kind is ActionKind.RENAME and a.previous is not None
+        ],
+        "moved": [
+            {"from": a.previous.path, "to": a.path}
+            for a in plan.uploads
+            if a.kind is ActionKind.MOVE and a.previous is not None
+        ],
         "delete_blocked": plan.delete_blocked,
         "rejected": [{"path": r.path, "reason": r.reason} for r in plan.rejections],
         "kept_ignored": list(plan.kept_ignored),
@@ -52,7 +62,7 @@ def status_json(found: Preview) -> str:
 
 
 def is_in_sync(data: dict[str, Any]) -> bool:
-    pending = ("new", "changed", "restore", "delete", "delete_old_copies")
+    pending = ("new", "changed", "restore", "delete", "delete_old_copies", "renamed", "moved")
     return not any(data[key] for key in pending)
 
 
@@ -62,6 +72,12 @@ _SECTIONS = (
     ("restore", "Deleted in the web app, to upload again"),
     ("delete", "Removed locally, to delete remotely"),
     ("delete_old_copies", "Old copies of replaced files, to delete"),
+)
+
+
+_MOVES = (
+    ("renamed", "Renamed in the same folder, to rename remotely (the URL stays)"),
+    ("moved", "Moved to another folder, to upload there and delete the old copy (new URL)"),
 )
 
 
@@ -76,6 +92,11 @@ def print_status(console: Console, found: Preview, settings: Settings) -> None:
             console.print(f"\n{title}:")
             for path in data[key]:
                 console.print(f"  {shown(path)}")
+    for key, title in _MOVES:
+        if data[key]:
+            console.print(f"\n{title}:")
+            for row in data[key]:
+                console.print(f"  {shown(row['from'])} → {shown(row['to'])}")
     if data["delete_blocked"]:
         console.print(f"\n[red]Delete guard:[/] {shown(data['delete_blocked'])}")
     if data["rejected"]:

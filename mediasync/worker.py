@@ -45,7 +45,9 @@ from mediasync.scan import restat
 # Probes a just-uploaded hosted URL for the bytes sent (their sha256): None when they match.
 Verify = Callable[[str, str], Awaitable[Finding | None]]
 
-UPLOADS = frozenset({ActionKind.UPLOAD, ActionKind.REPLACE, ActionKind.RESTORE})
+UPLOADS = frozenset(
+    {ActionKind.UPLOAD, ActionKind.REPLACE, ActionKind.RESTORE, ActionKind.RENAME, ActionKind.MOVE}
+)
 
 # How many times a file that changes while it is being sent is sent again before giving up.
 CONTENT_ROUNDS = 3
@@ -100,11 +102,19 @@ async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
 
     previous = action.previous
     restoring = action.kind is ActionKind.RESTORE
-    if previous is not None and previous.sha256 is not None and not restoring:
+    moving = action.kind is ActionKind.MOVE  # no move API: always sent anew
+    if previous is not None and previous.sha256 is not None and not (restoring or moving):
         digest = await hash_file(ctx.root / action.path)
         if digest == previous.sha256:
-            touched = replace(previous, size=current.size, mtime_ns=current.mtime_ns)
-            return Outcome(OutcomeKind.UNCHANGED, action, entry=touched)
+            touched = replace(
+                previous, path=action.path, size=current.size, mtime_ns=current.mtime_ns
+            )
+            if action.kind is not ActionKind.RENAME:
+                return Outcome(OutcomeKind.UNCHANGED, action, entry=touched)
+            if await _rename_remote(previous.remote_id, action.path, ctx):
+                note = f"renamed from {previous.path}; its URL stays"
+                return Outcome(OutcomeKind.RENAMED, action, entry=touched, reason=note)
+            # The old copy is gone from the library: send this one anew.
 
     folder_id = ctx.folder_ids[parent_of(action.path)]
     sent = await _send_stable(action, ctx, folder_id, verdict.content_type)
@@ -145,9 +155,22 @@ async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
             if is_fatal(exc):
                 raise
             stale_id = previous.remote_id
-    return Outcome(
-        OutcomeKind.UPLOADED, action, entry=entry, stale_id=stale_id, reason=verdict.note
-    )
+    note = verdict.note
+    if previous is not None and previous.path != action.path:
+        note = (
+            f"moved from {previous.path}: the API cannot move files, so it was uploaded anew "
+            f"and the old copy deleted; its URL changed{'; ' + note if note else ''}"
+        )
+    return Outcome(OutcomeKind.UPLOADED, action, entry=entry, stale_id=stale_id, reason=note)
+
+
+async def _rename_remote(remote_id: str, path: str, ctx: WorkerContext) -> bool:
+    """Rename the remote copy for `path`; False if it is no longer there to rename."""
+    try:
+        await call_with_retries(ctx.retry, partial(ctx.remote.rename, remote_id, remote_name(path)))
+    except NotFoundError:
+        return False
+    return True
 
 
 async def _send_stable(

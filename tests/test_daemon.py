@@ -521,3 +521,20 @@ async def test_a_stop_while_a_folder_is_being_made_waits_no_longer_than_the_grac
     assert 30.0 in waited
     assert h.remote.timeline == []
     assert "0 transfers in flight" in h.events("stopping")[0]["message"]
+
+
+async def test_a_rename_in_a_folder_renames_the_remote_copy_and_keeps_its_url(
+    root: Path,
+) -> None:
+    seed(root, 2)
+    h = Harness(root)
+    h.world.at(1.0, h.rename("old/pic-00.png", "old/hero.png"))
+    await h.run()
+    assert h.remote.count("upload") == 2 and h.remote.count("delete") == 0  # the seed only
+    (renamed,) = h.events("renamed")
+    assert renamed["path"] == "old/hero.png" and renamed["previous_path"] == "old/pic-00.png"
+    entry = h.store.snapshot().entries["old/hero.png"]
+    assert h.remote.items[entry.remote_id].item.name == "hero.png"
+    assert renamed["url"] == entry.url
+    assert h.synced_paths() == {"old/hero.png", "old/pic-01.png"}
+    assert h.daemon.stats.renamed == 1

@@ -119,7 +119,8 @@ def test_status_lists_changes_and_the_last_runs_failures(
 ) -> None:
     assert run(config, "sync").exit_code == 0
     edge = config.parent / "edge"
-    (edge / "new.png").write_bytes((edge / "emoji 🎉 party.png").read_bytes())
+    # Not the same size as the file removed beside it, so not taken for its rename.
+    (edge / "new.png").write_bytes((edge / "emoji 🎉 party.png").read_bytes() + b"\0" * 7)
     (edge / "emoji 🎉 party.png").unlink()
     (edge / "UPPER.JPG").write_bytes((edge / "UPPER.JPG").read_bytes() + b"more")
     store = StateStore.open(config.parent / "state" / "edge.db", LOCATION)

@@ -170,16 +170,16 @@ async def test_a_case_only_rename_settles_in_one_run(tmp_path: Path) -> None:
     remote = MemoryLibrary()
     store = StateStore.open(root / ".mediasync" / "state.db", "loc")
     await run_sync(options(root), remote, store)
+    (first,) = remote.files()
     os.rename(root / "Photo.PNG", root / "photo.png")
-    # One file of one: the default delete guard (50%) would hold the delete back.
-    everything = Policy(max_delete=MaxDelete(percent=100))
-    report = await run_sync(options(root, everything), remote, store)
-    assert [(o.kind.value, o.path) for o in report.outcomes] == [
-        ("uploaded", "photo.png"),
-        ("deleted", "Photo.PNG"),
-    ]
-    assert [f.item.name for f in remote.files()] == ["photo.png"]
+    # A rename, not a delete: even the default delete guard (50% of one file) lets it through.
+    remote.calls.clear()
+    report = await run_sync(options(root), remote, store)
+    assert [(o.kind.value, o.path) for o in report.outcomes] == [("renamed", "photo.png")]
+    assert [(f.item.id, f.item.name) for f in remote.files()] == [(first.item.id, "photo.png")]
+    assert "upload" not in remote.calls and "delete" not in remote.calls
     assert list(store.snapshot().entries) == ["photo.png"]
+    everything = Policy(max_delete=MaxDelete(percent=100))
     for _ in range(2):
         remote.calls.clear()
         again = await run_sync(options(root, everything), remote, store)
