@@ -19,6 +19,7 @@ from rich.console import Console
 from mediasync import __version__
 from mediasync.config import Secret, Settings, find_config, read_token
 from mediasync.daemon import Daemon, WatchOptions, WatchStats
+from mediasync.display import Board, SyncDisplay, Verbosity
 from mediasync.doctor import Check, Status, check_local, check_remote, failed
 from mediasync.engine import SyncOptions, SyncReport, run_sync
 from mediasync.errors import MediasyncError, RootError
@@ -39,8 +40,6 @@ from mediasync.report import (
     exit_code_for,
     exit_code_for_plan,
     print_plan,
-    print_progress,
-    print_summary,
     shown,
 )
 from mediasync.retrying import RetryPolicy, call_with_retries
@@ -81,6 +80,8 @@ def main() -> None:
     "--checksum", is_flag=True, help="Hash every file to find changes, not only size and mtime."
 )
 @click.option("-t", "--target", "target", metavar="NAME", help=TARGET_HELP)
+@click.option("-q", "--quiet", is_flag=True, help="Print only problems and errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Also print a line for every file.")
 def sync(
     config_file: str | None,
     dry_run: bool,
@@ -89,14 +90,21 @@ def sync(
     verify_uploads: bool,
     checksum: bool,
     target: str | None,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Upload new and changed files, delete remote copies of removed ones."""
+    if quiet and verbose:
+        raise click.UsageError("--quiet and --verbose cannot go together")
+    verbosity = (
+        Verbosity.QUIET if quiet else Verbosity.VERBOSE if verbose else Verbosity.NORMAL
+    )
     sys.exit(
         _guarded(
             lambda: _sync(
                 _targets(config_file, target),
                 dry_run,
-                SyncFlags(force, remote_check, checksum, verify_uploads),
+                SyncFlags(force, remote_check, checksum, verify_uploads, verbosity),
             )
         )
     )
@@ -238,6 +246,7 @@ class SyncFlags:
     remote_check: bool = False
     checksum: bool = False
     verify: bool = False
+    verbosity: Verbosity = Verbosity.NORMAL
 
 
 def _sync(targets: list[Target], dry_run: bool, flags: SyncFlags) -> int:
@@ -252,8 +261,10 @@ async def _sync_all(targets: list[Target], flags: SyncFlags) -> int:
     loop = asyncio.get_running_loop()
     grace = max(t.settings.grace_period for t in targets)
     interrupts = Interrupts(asyncio.Event(), _errors().print, grace)
+    console = _console()
+    board = Board(console, console.is_terminal and flags.verbosity is not Verbosity.QUIET)
     tasks = [
-        asyncio.ensure_future(_sync_target(t, flags, interrupts)) for t in targets
+        asyncio.ensure_future(_sync_target(t, flags, interrupts, board)) for t in targets
     ]
 
     # The pool honours the grace period itself; this catches a phase stuck elsewhere (a slow
@@ -262,7 +273,7 @@ async def _sync_all(targets: list[Target], flags: SyncFlags) -> int:
         loop.call_later(grace + 5, lambda: [task.cancel() for task in tasks])
 
     interrupts.on_stop = cut_off_later
-    with interrupts.installed(loop):
+    with interrupts.installed(loop), board:
         codes = await asyncio.gather(*tasks)
     if interrupts.received is not None:
         _console().print("interrupted: the state is consistent; run again to finish")
@@ -270,8 +281,11 @@ async def _sync_all(targets: list[Target], flags: SyncFlags) -> int:
     return max(codes)
 
 
-async def _sync_target(target: Target, flags: SyncFlags, interrupts: Interrupts) -> int:
+async def _sync_target(
+    target: Target, flags: SyncFlags, interrupts: Interrupts, board: Board
+) -> int:
     console = _Labelled(target.label)
+    display = SyncDisplay(console, flags.verbosity, board, target.name)
     settings = target.settings
     try:
         _check_root(settings)
@@ -281,15 +295,14 @@ async def _sync_target(target: Target, flags: SyncFlags, interrupts: Interrupts)
             store = StateStore.open(settings.state_file, settings.location_id)
             try:
                 report, traffic = await _sync_remote(
-                    settings, token, options, store, console, interrupts, flags.verify
+                    settings, token, options, store, display, interrupts, flags.verify
                 )
             finally:
                 store.close()
     except MediasyncError as exc:
         _Labelled(target.label, stderr=True).print(f"[red]error:[/] {shown(str(exc))}")
         return exc.exit_code
-    if report.plan != Plan() or report.outcomes:
-        print_summary(console, report, traffic)
+    display.finish(report, traffic)
     return exit_code_for(report)
 
 
@@ -353,7 +366,7 @@ async def _sync_remote(
     token: Secret,
     options: SyncOptions,
     store: StateStore,
-    console: Console,
+    display: SyncDisplay,
     interrupts: Interrupts,
     verify_uploads: bool = False,
 ) -> tuple[SyncReport, Traffic]:
@@ -364,7 +377,7 @@ async def _sync_remote(
     try:
         await call_with_retries(options.retry, remote.check_access)
         report = await run_sync(
-            options, remote, store, lambda o: print_progress(console, o), interrupts.stop
+            options, remote, store, display.outcome, interrupts.stop, display.planned
         )
     except asyncio.CancelledError:
         if interrupts.received is None:
@@ -372,7 +385,7 @@ async def _sync_remote(
         report = SyncReport(Plan(), interrupted=True)
     except MediasyncError:
         traffic = Traffic(remote.limiter.requests, remote.limiter.throttled)
-        console.print(f"sync stopped; {traffic.describe()}")
+        display.stopped(traffic)
         raise
     finally:
         await remote.aclose()

@@ -89,8 +89,10 @@ async def run_sync(
     store: StateStore,
     on_outcome: Callable[[Outcome], None] = lambda _: None,
     stop: asyncio.Event | None = None,
+    on_plan: Callable[[Plan], None] = lambda _: None,
 ) -> SyncReport:
-    """Run one pass. Setting `stop` ends it early, cleanly (see pool.py)."""
+    """Run one pass. Setting `stop` ends it early, cleanly (see pool.py). `on_plan` hears what
+    the pass is about to do (a progress display's totals) before anything is sent."""
     control = PoolControl(
         options.concurrency, stop or asyncio.Event(), options.grace, options.sleep, options.clock
     )
@@ -103,6 +105,7 @@ async def run_sync(
     if the_plan.fatal:
         raise RootError(the_plan.fatal)
     report = SyncReport(the_plan, adopted=adopted, drift=drift)
+    on_plan(the_plan)
     for old, new in the_plan.rekeys:
         store.rekey(old, new)
     store.clear_problems()

@@ -99,6 +99,12 @@ class Traffic:
 
 def print_summary(console: Console, report: SyncReport, traffic: Traffic | None = None) -> None:
     """One line per file that needs the user (path, reason, what to do), then the totals."""
+    print_problems(console, report)
+    console.print(summary_line(report, traffic))
+
+
+def print_problems(console: Console, report: SyncReport) -> None:
+    """What needs the user: rejected and failed files, kept copies, skipped deletes."""
     problems = [(r.path, "[magenta]rejected[/]", r.reason) for r in report.plan.rejections]
     for o in report.outcomes:
         if o.kind in PROBLEMS:
@@ -115,6 +121,26 @@ def print_summary(console: Console, report: SyncReport, traffic: Traffic | None 
         )
     if report.deletes_skipped:
         console.print(f"[red]deletes not done:[/] {shown(report.deletes_skipped)}")
+
+
+def summary_counts(report: SyncReport) -> dict[str, int]:
+    """The totals of a pass by what happened, in the order they are shown."""
+    return {
+        "uploaded": report.count(OutcomeKind.UPLOADED, ActionKind.UPLOAD),
+        "replaced": report.count(OutcomeKind.UPLOADED, ActionKind.REPLACE),
+        "renamed": report.count(OutcomeKind.RENAMED),
+        "moved": report.count(OutcomeKind.UPLOADED, ActionKind.RENAME, ActionKind.MOVE),
+        "restored": report.count(OutcomeKind.UPLOADED, ActionKind.RESTORE),
+        "deleted": report.count(OutcomeKind.DELETED, ActionKind.DELETE),
+        "unchanged": report.plan.unchanged + report.count(OutcomeKind.UNCHANGED),
+        "rejected": report.count(OutcomeKind.REJECTED) + len(report.plan.rejections),
+        "failed": report.failed,
+        "recovered": report.adopted,
+        "missing remotely": len(report.plan.missing),
+    }
+
+
+def summary_line(report: SyncReport, traffic: Traffic | None = None) -> str:
     uploaded = report.count(OutcomeKind.UPLOADED, ActionKind.UPLOAD)
     replaced = report.count(OutcomeKind.UPLOADED, ActionKind.REPLACE)
     restored = report.count(OutcomeKind.UPLOADED, ActionKind.RESTORE)
@@ -129,7 +155,7 @@ def print_summary(console: Console, report: SyncReport, traffic: Traffic | None 
     adopted += f", {moved} moved (new URL)" if moved else ""
     adopted += f", {len(report.plan.missing)} missing remotely" if report.plan.missing else ""
     cost = f"; {traffic.describe()}" if traffic else ""
-    console.print(
+    return (
         f"sync: {uploaded} uploaded, {replaced} replaced, {deleted} deleted, "
         f"{unchanged} unchanged, {rejected} rejected, {report.failed} failed{adopted}{cost}"
     )

@@ -252,7 +252,7 @@ def test_a_file_deleted_behind_our_back_is_restored(
     assert run(config, "sync").exit_code == 0
     before = manifest(config)["images/sunset.png"]
     delete_in_web_app(sandbox, str(before["id"]))
-    result = run(config, "sync", "--remote-check")
+    result = run(config, "sync", "--remote-check", "-v")
     assert result.exit_code == 0, result.output
     assert "restored images/sunset.png" in result.stdout
     after = manifest(config)["images/sunset.png"]

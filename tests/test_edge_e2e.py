@@ -63,7 +63,7 @@ def test_edge_folder_outcomes_reasons_and_a_quiet_second_run(
     assert before["new"] == sorted(EDGE_UPLOADED)
     assert not before["in_sync"]
 
-    first = run(config, "sync")
+    first = run(config, "sync", "-v")
     assert first.exit_code == 0, first.output
     stored = {f.path: f for f in sandbox.library.files()}
     assert {path: f.content_type for path, f in stored.items()} == {

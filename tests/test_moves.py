@@ -225,7 +225,7 @@ def test_a_rename_keeps_the_url_in_the_manifest(tmp_path: Path) -> None:
         cli("sync")
         before = {r["path"]: r["url"] for r in json.loads(cli("manifest"))}
         os.rename(root / "logo.png", root / "brand-logo.png")
-        output = cli("sync")
+        output = cli("sync", "-v")
         assert "renamed brand-logo.png" in output and "1 renamed (URL kept)" in output
         after = {r["path"]: r["url"] for r in json.loads(cli("manifest"))}
         assert after == {"brand-logo.png": before["logo.png"], "keep.png": before["keep.png"]}

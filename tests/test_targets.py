@@ -139,7 +139,7 @@ def test_one_run_syncs_both_targets_each_with_its_own_limiter(
     fleet: Path, sandboxes: tuple[BackgroundSandbox, BackgroundSandbox]
 ) -> None:
     east, west = sandboxes
-    result = run(fleet, "sync")
+    result = run(fleet, "sync", "-v")
     assert result.exit_code == 0, result.output
     assert len(east.library.files()) == len(example_files())
     west_files = [p for p in example_files() if p.startswith("images/")]
