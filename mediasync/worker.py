@@ -138,9 +138,13 @@ async def _send_stable(
     action: Action, ctx: WorkerContext, folder_id: str | None, content_type: str
 ) -> tuple[LocalFile, UploadResult] | None:
     """Upload until the bytes sent are the file as it stood before and after sending."""
-    for _ in range(CONTENT_ROUNDS):
+    for round_ in range(CONTENT_ROUNDS):
         before = await asyncio.to_thread(restat, ctx.root, action.path)
         if before is None:
+            if round_:
+                # A copy was sent and its removal may have failed: fail, so that the intent
+                # stays and the next pass settles what the library holds.
+                return None
             raise LocalFileError("vanished while it was being sent")
         result = await _upload_with_retries(action, ctx, before, folder_id, content_type)
         after = await asyncio.to_thread(restat, ctx.root, action.path)
