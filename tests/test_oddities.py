@@ -251,3 +251,28 @@ async def test_a_file_that_never_stops_changing_fails_with_a_reason_and_leaves_n
     assert failed.reason == "kept changing while it was being sent: let it finish, then sync again"
     assert "a.png" not in [f.item.name for f in remote.files()]
     assert "a.png" not in store.snapshot().entries
+
+
+async def test_a_file_that_shrinks_while_it_is_read_is_skipped_not_recorded(
+    root: Path, store: StateStore
+) -> None:
+    target = root / "a.png"
+
+    class Shrinking(MemoryLibrary):
+        async def upload(
+            self, path: Path, size: int, name: str, parent_id: str | None, content_type: str
+        ) -> UploadResult:
+            if path == target:
+                target.write_bytes(target.read_bytes()[:10])  # cut short under the reader
+            return await super().upload(path, size, name, parent_id, content_type)
+
+    remote = Shrinking()
+    report = await sync(root, remote, store)
+    (skipped,) = [o for o in report.outcomes if o.path == "a.png"]
+    assert skipped.kind is OutcomeKind.REJECTED
+    assert skipped.reason == (
+        "a.png shrank while it was being sent; skipped, the next sync tries it again"
+    )
+    assert report.failed == 0
+    assert "a.png" not in [f.item.name for f in remote.files()]
+    assert "a.png" not in store.snapshot().entries
