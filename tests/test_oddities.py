@@ -253,7 +253,7 @@ async def test_a_file_that_never_stops_changing_fails_with_a_reason_and_leaves_n
     assert "a.png" not in store.snapshot().entries
 
 
-async def test_a_file_that_shrinks_while_it_is_read_is_skipped_not_recorded(
+async def test_a_file_that_shrinks_while_it_is_read_fails_and_is_not_recorded(
     root: Path, store: StateStore
 ) -> None:
     target = root / "a.png"
@@ -268,11 +268,10 @@ async def test_a_file_that_shrinks_while_it_is_read_is_skipped_not_recorded(
 
     remote = Shrinking()
     report = await sync(root, remote, store)
-    (skipped,) = [o for o in report.outcomes if o.path == "a.png"]
-    assert skipped.kind is OutcomeKind.REJECTED
-    assert skipped.reason == (
-        "a.png shrank while it was being sent; skipped, the next sync tries it again"
-    )
-    assert report.failed == 0
+    (failed,) = [o for o in report.outcomes if o.path == "a.png"]
+    # A failure, not a rejection: its intent stays, in case an earlier attempt was stored.
+    assert failed.kind is OutcomeKind.FAILED
+    assert failed.reason == "kept changing while it was being sent: let it finish, then sync again"
+    assert [i.path for i in store.pending_intents()] == ["a.png"]
     assert "a.png" not in [f.item.name for f in remote.files()]
     assert "a.png" not in store.snapshot().entries
