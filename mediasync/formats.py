@@ -1,7 +1,8 @@
 """The formats the Media Library accepts, and what a file's leading bytes say it is.
 
-Binary formats are recognised by `puremagic` (a maintained, pure-Python signature database);
-text formats (txt, csv, vcf, rtf, svg) carry no reliable signature, so they get a small check
+Binary formats are recognised by `puremagic` (a maintained, pure-Python signature database,
+typed; chosen over `filetype`, which knows neither OLE documents (doc/xls/ppt) nor SVG).
+Text formats (txt, csv, vcf, rtf, svg) carry no reliable signature, so they get a small check
 of their own here. The Content-Type sent is always taken from this module's table, never from
 the library, whose MIME spellings vary ("audio/x-wav", "image/x-ms-bmp", "").
 """

@@ -77,7 +77,7 @@ def print_plan(console: Console, plan: Plan) -> None:
         what = "old copy of " if action.kind is ActionKind.DELETE_STALE else ""
         console.print(f"would delete {what}{shown(action.path)}")
     for path in plan.kept_ignored:
-        console.print(f"would keep remote copy of {shown(path)}: {KEPT_IGNORED}")
+        console.print(f"would keep remote copy of {shown(path)}: {shown(KEPT_IGNORED)}")
     if plan.delete_blocked:
         console.print(f"[red]delete guard:[/] {shown(plan.delete_blocked)}")
     console.print(
@@ -113,7 +113,7 @@ def print_problems(console: Console, report: SyncReport) -> None:
     for path, label, reason in sorted(problems):
         console.print(f"{label} {shown(path)}: {shown(reason)}")
     for path in report.plan.kept_ignored:
-        console.print(f"[yellow]kept[/] {shown(path)}: {KEPT_IGNORED}")
+        console.print(f"[yellow]kept[/] {shown(path)}: {shown(KEPT_IGNORED)}")
     for path in report.plan.missing:
         console.print(
             f"[red]missing remotely[/] {shown(path)}: deleted in the library; not re-sent "

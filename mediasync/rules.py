@@ -16,6 +16,7 @@ from mediasync.formats import (
     HEAD_BYTES,
     TEXT_FORMATS,
     VIDEO,
+    Detected,
     content_matches,
     detect,
     text_problem,
@@ -54,6 +55,8 @@ MB = 1024 * 1024
 SEND_TRUE_TYPE = "send-true-type"
 REJECT = "reject"
 MISMATCH_CHOICES = (SEND_TRUE_TYPE, REJECT)
+
+EMPTY = "empty file (0 bytes): the library refuses empty files; add content or delete it"
 
 
 def _all_of(category: str) -> frozenset[str]:
@@ -130,7 +133,8 @@ def check_name_and_size(path: str, size: int, rules: TypeRules) -> str | None:
         return "name ends with a space or a dot, which the library drops: rename it"
     ext = extension_of(path)
     if not ext:
-        return "no file extension: the Media Library needs one (rename it, e.g. photo.png)"
+        # Judged by its content, which names the extension to give it (judge_content).
+        return EMPTY if size == 0 else None
     if ext not in FORMATS:
         return (
             f"file type .{ext} is not accepted by the Media Library: convert it to an accepted "
@@ -143,7 +147,7 @@ def check_name_and_size(path: str, size: int, rules: TypeRules) -> str | None:
             "send them, or add the file to [local] ignore"
         )
     if size == 0:
-        return "empty file (0 bytes): the library refuses empty files; add content or delete it"
+        return EMPTY
     limit = rules.limits[category]
     if size > limit:
         return (
@@ -162,6 +166,8 @@ def judge_content(path: str, head: bytes, rules: TypeRules | None = None) -> Ver
     """
     rules = rules or TypeRules()
     ext = extension_of(path)
+    if not ext:
+        return Verdict(None, _no_extension(name_of(path), detect(head)))
     category, declared = FORMATS[ext]
     if ext in TEXT_FORMATS:
         # Text has no signature: it is text unless the bytes prove a binary format.
@@ -195,6 +201,19 @@ def judge_content(path: str, head: bytes, rules: TypeRules | None = None) -> Ver
         )
     note = f"content is {found.content_type}, not .{ext}: sent as {found.content_type}"
     return Verdict(found.content_type, note=note)
+
+
+def _no_extension(name: str, found: Detected | None) -> str:
+    # The library judges files by their extension, so one without cannot be sent as it is.
+    if found is None:
+        return (
+            "no file extension, and the content is no format the Media Library accepts: "
+            "rename it with the right extension, or add it to [local] ignore"
+        )
+    return (
+        f"no file extension: the Media Library needs one; the content is "
+        f"{found.content_type}, so rename it to {name}.{found.ext}"
+    )
 
 
 def _article(word: str) -> str:

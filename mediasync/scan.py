@@ -23,7 +23,10 @@ SYMLINK_SKIPPED = (
 OUTSIDE_ROOT = "a symbolic link to outside the synced folder: skipped; move or copy the target in"
 LINK_LOOP = "a symbolic link back to a folder already walked: skipped (a link loop)"
 UNREADABLE_FILE = "cannot read: permission denied; fix its permissions"
-NOT_REGULAR = "not a regular file (a pipe, socket or device): skipped"
+NOT_REGULAR = (
+    "not a regular file (a pipe, socket or device): skipped; add it to [local] ignore to "
+    "silence this"
+)
 
 
 def scan_tree(

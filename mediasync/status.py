@@ -106,9 +106,11 @@ def print_status(console: Console, found: Preview, settings: Settings) -> None:
     if data["kept_ignored"]:
         console.print("\nIgnored now, remote copy kept:")
         for path in data["kept_ignored"]:
-            console.print(f"  {shown(path)}: {KEPT_IGNORED}")
+            console.print(f"  {shown(path)}: {shown(KEPT_IGNORED)}")
     if data["missing_remote"]:
-        console.print("\nDeleted in the web app, only reported ([sync] missing_remote = report):")
+        console.print(
+            "\n" + shown("Deleted in the web app, only reported ([sync] missing_remote = report):")
+        )
         for path in data["missing_remote"]:
             console.print(f"  {shown(path)}")
     if data["last_run_problems"]:

@@ -74,8 +74,9 @@ async def perform(action: Action, ctx: WorkerContext) -> Outcome:
             return await _upload(action, ctx)
         return await _delete(action, ctx)
     except LocalFileError as exc:
-        # The file's own trouble (gone, unreadable, shrinking), not the remote's: skipped with
-        # a reason and tried again next run; it neither fails the run nor holds deletes back.
+        # The file's own trouble found before anything was sent (gone, unreadable), not the
+        # remote's: skipped with a reason and tried again next run; it neither fails the run
+        # nor holds deletes back.
         return Outcome(OutcomeKind.REJECTED, action, reason=f"{_one_line(exc)}{RETRY_NEXT}")
     except MediasyncError as exc:
         if is_fatal(exc):
@@ -177,11 +178,20 @@ async def _send_stable(
     action: Action, ctx: WorkerContext, folder_id: str | None, content_type: str
 ) -> tuple[LocalFile, UploadResult] | None:
     """Upload until the bytes sent are the file as it stood before and after sending."""
-    for _ in range(CONTENT_ROUNDS):
+    for round_ in range(CONTENT_ROUNDS):
         before = await asyncio.to_thread(restat, ctx.root, action.path)
         if before is None:
+            if round_:
+                # A copy was sent and its removal may have failed: fail, so that the intent
+                # stays and the next pass settles what the library holds.
+                return None
             raise LocalFileError("vanished while it was being sent")
-        result = await _upload_with_retries(action, ctx, before, folder_id, content_type)
+        try:
+            result = await _upload_with_retries(action, ctx, before, folder_id, content_type)
+        except LocalFileError:
+            # Cut short or unreadable mid-send. An earlier attempt whose answer was lost may
+            # still have been stored: fail, so the intent stays and the next pass settles it.
+            return None
         after = await asyncio.to_thread(restat, ctx.root, action.path)
         if after == before and result.size == before.size:
             return before, result

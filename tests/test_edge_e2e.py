@@ -160,3 +160,19 @@ def test_hostile_names_reach_the_sandbox_intact(
     assert sorted(f.name for f in sandbox.library.files()) == sorted(names)
     second = run(path, "sync")
     assert f"0 uploaded, 0 replaced, 0 deleted, {len(names)} unchanged" in second.stdout
+
+
+def test_a_new_ignore_rule_is_explained_and_deletes_nothing(
+    config: Path, sandbox: BackgroundSandbox
+) -> None:
+    assert run(config, "sync").exit_code == 0
+    text = config.read_text().replace('path = "edge"', 'path = "edge"\nignore = ["*.pdf"]')
+    config.write_text(text)
+    kept = "résumé (final) [v2].pdf: now ignored, so its remote copy is kept; set [sync] "
+    shown_status = run(config, "status", token=None).stdout
+    assert f"  {kept}delete_ignored = true to delete it" in shown_status
+    second = run(config, "sync")
+    assert f"kept {kept}" in second.stdout
+    assert "0 deleted" in second.stdout
+    assert len(sandbox.library.files()) == len(EDGE_UPLOADED)
+    assert status(config)["kept_ignored"] == ["résumé (final) [v2].pdf"]

@@ -21,6 +21,7 @@ from mediasync.models import (
     OutcomeKind,
     StateEntry,
     SyncState,
+    UploadResult,
 )
 from mediasync.plan import Policy, plan
 from mediasync.remote.memory import MemoryLibrary
@@ -227,3 +228,50 @@ async def test_a_failed_file_gets_one_line_saying_what_to_do(
     assert [(p[0], p[1], p[2]) for p in store.problems()] == [
         (failed.path, "failed", failed.reason)
     ]
+
+
+async def test_a_file_that_never_stops_changing_fails_with_a_reason_and_leaves_no_copy(
+    root: Path, store: StateStore
+) -> None:
+    target = root / "a.png"
+
+    class Changing(MemoryLibrary):
+        async def upload(
+            self, path: Path, size: int, name: str, parent_id: str | None, content_type: str
+        ) -> UploadResult:
+            result = await super().upload(path, size, name, parent_id, content_type)
+            if path == target:
+                target.write_bytes(target.read_bytes() + b"x")
+            return result
+
+    remote = Changing()
+    report = await sync(root, remote, store)
+    (failed,) = [o for o in report.outcomes if o.kind is OutcomeKind.FAILED]
+    assert failed.path == "a.png"
+    assert failed.reason == "kept changing while it was being sent: let it finish, then sync again"
+    assert "a.png" not in [f.item.name for f in remote.files()]
+    assert "a.png" not in store.snapshot().entries
+
+
+async def test_a_file_that_shrinks_while_it_is_read_fails_and_is_not_recorded(
+    root: Path, store: StateStore
+) -> None:
+    target = root / "a.png"
+
+    class Shrinking(MemoryLibrary):
+        async def upload(
+            self, path: Path, size: int, name: str, parent_id: str | None, content_type: str
+        ) -> UploadResult:
+            if path == target:
+                target.write_bytes(target.read_bytes()[:10])  # cut short under the reader
+            return await super().upload(path, size, name, parent_id, content_type)
+
+    remote = Shrinking()
+    report = await sync(root, remote, store)
+    (failed,) = [o for o in report.outcomes if o.path == "a.png"]
+    # A failure, not a rejection: its intent stays, in case an earlier attempt was stored.
+    assert failed.kind is OutcomeKind.FAILED
+    assert failed.reason == "kept changing while it was being sent: let it finish, then sync again"
+    assert [i.path for i in store.pending_intents()] == ["a.png"]
+    assert "a.png" not in [f.item.name for f in remote.files()]
+    assert "a.png" not in store.snapshot().entries

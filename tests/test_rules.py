@@ -62,8 +62,7 @@ def test_extra_ignore_patterns_match_names_and_paths() -> None:
     ("path", "size", "reason"),
     [
         ("UPPER.JPG", 10, None),
-        ("noext", 10, "no file extension"),
-        (".png", 10, "no file extension"),
+        ("noext", 0, "empty file"),
         ("tool.exe", 10, "file type .exe"),
         ("empty.png", 0, "empty file"),
         ("big.jpg", 26 * MB, "too large: 26.0 MB is over the 25.0 MB limit for image files"),
@@ -85,6 +84,18 @@ def test_name_and_size(path: str, size: int, reason: str | None) -> None:
     else:
         assert found is not None and found.startswith(reason)
         assert ": " in found, "every reason says what to do"
+
+
+def test_a_file_without_extension_is_refused_naming_the_one_to_give_it() -> None:
+    assert check_name_and_size("dir/noext", 10, TypeRules()) is None
+    assert judge_content("dir/noext", png_bytes()) == Verdict(
+        None,
+        "no file extension: the Media Library needs one; the content is image/png, so rename "
+        "it to noext.png",
+    )
+    verdict = judge_content("README", b"just words")
+    assert verdict.content_type is None
+    assert verdict.reason.startswith("no file extension, and the content is no format")
 
 
 def test_extension_is_case_insensitive() -> None:

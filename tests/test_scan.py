@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 import unicodedata
 from pathlib import Path
 
@@ -58,10 +59,16 @@ def test_sockets_are_refused_with_a_reason(tmp_path: Path) -> None:
     assert [(r.path, r.reason) for r in snapshot.rejected] == [("s.png", NOT_REGULAR)]
 
 
-def test_devices_are_refused_when_links_lead_to_them(tmp_path: Path) -> None:
+def test_devices_are_refused_with_a_reason(tmp_path: Path) -> None:
     (tmp_path / "null.png").symlink_to("/dev/null")
     reasons = {r.path: r.reason for r in scan_tree(tmp_path, follow_symlinks=True).rejected}
     assert reasons == {"null.png": OUTSIDE_ROOT}
+    try:
+        os.mknod(tmp_path / "tty.png", stat.S_IFCHR | 0o600, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device node needs privileges this run does not have")
+    reasons = {r.path: r.reason for r in scan_tree(tmp_path).rejected}
+    assert reasons["tty.png"] == NOT_REGULAR
 
 
 def test_symlinks_are_skipped_by_default_and_reported(tmp_path: Path) -> None:
