@@ -137,6 +137,10 @@ def _print_banner(host: str, port: int, config: SandboxConfig) -> None:
     print(f"sandbox: location_id={config.location_id}")
     if config.faults.active:
         print(f"sandbox: faults={config.faults.spec()}")
+    print(f"sandbox: oauth_client_id={config.oauth_client_id}")
+    print(f"sandbox: oauth_client_secret={config.oauth_client_secret}")
+    print(f"sandbox: oauth_refresh_token={config.oauth_refresh_token}")
+    print(f"sandbox: oauth_code={config.oauth_code}")
     sys.stdout.flush()
 
 
