@@ -14,7 +14,8 @@ import click
 from rich.console import Console
 
 from mediasync import __version__
-from mediasync.config import Secret, Settings, find_config, load_settings, read_token
+from mediasync.config import Secret, Settings, find_config, load_settings
+from mediasync.credentials import authorizer_for
 from mediasync.daemon import Daemon, WatchOptions, WatchStats
 from mediasync.engine import SyncOptions, SyncReport, make_plan, run_sync
 from mediasync.errors import MediasyncError, RootError
@@ -26,6 +27,7 @@ from mediasync.models import Plan, SyncState
 from mediasync.plan import Policy
 from mediasync.preview import judge_uploads
 from mediasync.remote import walk_tree
+from mediasync.remote.auth import Authorizer
 from mediasync.remote.http import HttpLibrary
 from mediasync.report import (
     EXIT_OK,
@@ -148,7 +150,7 @@ def _sync(settings: Settings, dry_run: bool, force: bool, remote_check: bool = F
     options = _options(settings, force, remote_check)
     if dry_run:
         return _dry_run(settings, options, console)
-    token = read_token(settings)
+    token = authorizer_for(settings)
     with hold_lock(settings.state_file):
         store = StateStore.open(settings.state_file, settings.location_id)
         try:
@@ -215,7 +217,7 @@ def _dry_run(settings: Settings, options: SyncOptions, console: Console) -> int:
 
 
 async def _sync_remote(
-    settings: Settings, token: Secret, options: SyncOptions, store: StateStore, console: Console
+    settings: Settings, token: Authorizer, options: SyncOptions, store: StateStore, console: Console
 ) -> tuple[SyncReport, Traffic, Interrupts]:
     loop = asyncio.get_running_loop()
     interrupts = Interrupts(asyncio.Event(), _errors().print, settings.grace_period)
@@ -254,7 +256,7 @@ async def _sync_remote(
 def _watch(settings: Settings, log: EventLog) -> int:
     _check_root(settings)
     options = _options(settings, force=False, remote_check=False)
-    token = read_token(settings)
+    token = authorizer_for(settings)
     with hold_lock(settings.state_file):
         store = StateStore.open(settings.state_file, settings.location_id)
         try:
@@ -273,7 +275,7 @@ def _watch(settings: Settings, log: EventLog) -> int:
 
 
 async def _watch_remote(
-    settings: Settings, token: Secret, options: SyncOptions, store: StateStore, log: EventLog
+    settings: Settings, token: Authorizer, options: SyncOptions, store: StateStore, log: EventLog
 ) -> WatchStats:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -321,7 +323,7 @@ def _retry_policy(settings: Settings) -> RetryPolicy:
 
 def _ls(settings: Settings, whole: bool) -> int:
     console = _console()
-    token = read_token(settings)
+    token = authorizer_for(settings)
 
     async def walk() -> None:
         remote = _http(settings, token)
@@ -360,7 +362,7 @@ def _manifest(settings: Settings, fmt: str) -> int:
     return EXIT_OK
 
 
-def _http(settings: Settings, token: Secret) -> HttpLibrary:
+def _http(settings: Settings, token: Secret | Authorizer) -> HttpLibrary:
     return HttpLibrary(
         settings.base_url, token, settings.location_id, settings.api_version, settings.timeout
     )
