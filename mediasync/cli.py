@@ -24,6 +24,7 @@ from mediasync.interrupt import Interrupts
 from mediasync.logs import FORMATS, EventLog, configure
 from mediasync.manifest import render_manifest
 from mediasync.models import Plan, SyncState
+from mediasync.oauth_commands import oauth
 from mediasync.plan import Policy
 from mediasync.preview import judge_uploads
 from mediasync.remote import walk_tree
@@ -59,6 +60,9 @@ def _errors() -> Console:
 @click.version_option(__version__, prog_name="mediasync")
 def main() -> None:
     """Keep a local folder in one-way sync with a GoHighLevel Media Library."""
+
+
+main.add_command(oauth)
 
 
 @main.command()

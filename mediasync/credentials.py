@@ -29,15 +29,15 @@ def authorizer_for(settings: Settings) -> Authorizer:
 def token_endpoint_for(settings: Settings, oauth: OAuthSettings) -> TokenEndpoint:
     return TokenEndpoint(
         oauth.token_url,
-        _read_key(oauth.client_id_env, "client id"),
-        _read_key(oauth.client_secret_env, "client secret"),
+        read_key(oauth.client_id_env, "client id"),
+        read_key(oauth.client_secret_env, "client secret"),
         settings.location_id,
         key_hint=f"the environment variables {oauth.client_id_env} and {oauth.client_secret_env}",
         timeout=min(settings.timeout, 60.0),
     )
 
 
-def _read_key(variable: str, what: str) -> Secret:
+def read_key(variable: str, what: str) -> Secret:
     value = os.environ.get(variable, "").strip()
     if not value:
         raise UsageError(
