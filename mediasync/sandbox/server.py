@@ -127,6 +127,12 @@ class BackgroundSandbox:
             self._loop.run_forever()
         finally:
             self._loop.run_until_complete(self._runner.cleanup())
+            # A handler still lingering to drain a body it refused unread (a 401 upload) would
+            # otherwise be destroyed pending when the loop closes, with a warning.
+            leftovers = asyncio.all_tasks(self._loop)
+            for task in leftovers:
+                task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
             self._loop.close()
 
 
