@@ -117,7 +117,8 @@ def sandbox(ctx: click.Context) -> None:
     """Run a local emulator of the Media Library API, for trying mediasync safely.
 
     Options (see `mediasync sandbox --help`): --host, --port, --token, --location-id,
-    --data DIR, --trial and the fault and limit switches.
+    --data DIR, --trial, the OAuth switches (--oauth-*, --access-token-ttl) and the fault and
+    limit switches.
     """
     from mediasync.sandbox.cli import main as sandbox_main
 

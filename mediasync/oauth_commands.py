@@ -152,7 +152,7 @@ def _refuse_overwrite(path: Path, force: bool) -> None:
 
 def _stored(path: Path, tokens: TokenSet) -> str:
     detail = (
-        "the access token is used until a minute before it expires"
+        "the access token is refreshed shortly before it expires"
         if tokens.access_token
         else "the first run fetches an access token"
     )

@@ -106,6 +106,7 @@ class OAuthAuthorizer:
         _log.info(
             "refreshed the OAuth access token; the new one expires in %.0f s",
             fresh.expires_at - self._clock(),
+            extra={"event": "token_refreshed"},
         )
         return fresh
 
