@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -69,6 +70,12 @@ def read_token_file(path: Path) -> TokenSet:
             "app's refresh token on standard input, or `mediasync oauth exchange`"
         ) from exc
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            # Each refresh renames a new file over the path, which would replace the link.
+            raise UsageError(
+                f"the OAuth token file {path} is a symbolic link: set [remote] oauth_file to "
+                "the file itself"
+            ) from exc
         raise UsageError(f"cannot read the OAuth token file {path}: {exc.strerror}") from exc
     with os.fdopen(fd, "rb") as handle:
         mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
@@ -105,7 +112,6 @@ def write_token_file(path: Path, tokens: TokenSet) -> None:
             json.dump(tokens.to_json(), handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temp, OWNER_ONLY)
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):

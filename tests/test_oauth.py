@@ -329,3 +329,26 @@ async def test_no_token_or_secret_in_logs_or_errors(
     for secret in secrets:
         assert secret not in shown
     assert "sbx-at-" not in shown and "sbx-rt-" not in shown
+
+
+async def test_a_static_token_is_sent_as_before_and_never_resent() -> None:
+    seen: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(request.headers["Authorization"])
+        body = {"statusCode": 401, "message": "Invalid token: access token is invalid"}
+        return web.json_response(body, status=401)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    server = TestServer(app)
+    await server.start_server()
+    http = HttpLibrary(str(server.make_url("")), Secret("pit-static-0001"), LOCATION)
+    try:
+        with pytest.raises(AuthError, match="current Private Integration Token") as info:
+            await http.check_access()
+    finally:
+        await http.aclose()
+        await server.close()
+    assert seen == ["Bearer pit-static-0001"]
+    assert "pit-static-0001" not in str(info.value)

@@ -100,3 +100,12 @@ def test_a_file_without_refresh_token_is_refused(tmp_path: Path) -> None:
 def test_repr_hides_the_tokens() -> None:
     shown = repr(TOKENS) + str(TOKENS)
     assert "secret" not in shown and "loc1" in shown
+
+
+def test_a_symlinked_file_is_refused(tmp_path: Path) -> None:
+    real = tmp_path / "real.json"
+    write_token_file(real, TOKENS)
+    link = tmp_path / "oauth.json"
+    link.symlink_to(real)
+    with pytest.raises(UsageError, match="is a symbolic link: set \\[remote\\] oauth_file"):
+        read_token_file(link)

@@ -75,10 +75,11 @@ class TokenEndpoint:
         except TimeoutError as exc:
             raise RetryableError(f"{what} timed out", None, ambiguous=False) from exc
         except aiohttp.ClientError as exc:
-            # Nothing the caller sent is in aiohttp's message, but the form is: name the type only.
+            # Not ambiguous for the caller's upload, which has not been sent; a refresh whose
+            # answer was lost may have rotated the token, and only a retry can tell.
             raise RetryableError(
                 f"{what} could not be reached ({type(exc).__name__})", None, ambiguous=False
-            ) from None
+            ) from exc
         issued_at = self._clock()
         if status == 429 or status >= 500:
             raise RetryableError(f"{what} answered {status}", status, ambiguous=False)
