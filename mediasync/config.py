@@ -230,12 +230,12 @@ def settings_from_mapping(
         max_file_bytes=int(_number(rules, "rules", "max_file_mb", low=0.001) * MB),
         max_video_bytes=int(_number(rules, "rules", "max_video_mb", low=0.001) * MB),
         watch=_watch_settings(w),
-        oauth=_oauth_settings(r, base_dir, base_url, state_file),
+        oauth=_oauth_settings(r, base_dir, base_url, local_path, state_file),
     )
 
 
 def _oauth_settings(
-    r: dict[str, Any], base_dir: Path, base_url: str, state_file: Path
+    r: dict[str, Any], base_dir: Path, base_url: str, local_path: Path, state_file: Path
 ) -> OAuthSettings | None:
     if _choice(r, "remote", "auth", ("pit", "oauth")) == "pit":
         return None
@@ -259,6 +259,11 @@ def _oauth_settings(
         if file_raw
         else state_file.parent / "oauth-token.json"
     )
+    if token_file.is_relative_to(local_path) and not token_file.is_relative_to(state_file.parent):
+        raise UsageError(
+            f"[remote] oauth_file {token_file} is inside [local] path, which is synced: leave "
+            "oauth_file out (it then goes beside the state) or put it outside the folder"
+        )
     return OAuthSettings(token_file, r["client_id_env"], r["client_secret_env"], token_url)
 
 

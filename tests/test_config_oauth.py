@@ -84,3 +84,12 @@ def test_authorizer_for_picks_the_credential(
         authorizer_for(s)
     write_token_file(s.oauth.token_file, TokenSet("", "rt", 0, "abc123"))
     assert isinstance(authorizer_for(s), OAuthAuthorizer)
+
+
+def test_a_token_file_inside_the_synced_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"oauth_file .* is inside \[local\] path"):
+        settings_from_mapping(raw(auth="oauth", oauth_file="media/tok.json"), tmp_path)
+    inside_state = settings_from_mapping(
+        raw(auth="oauth", oauth_file="media/.mediasync/tok.json"), tmp_path
+    )
+    assert inside_state.oauth is not None

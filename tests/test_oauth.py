@@ -352,3 +352,16 @@ async def test_a_static_token_is_sent_as_before_and_never_resent() -> None:
         await server.close()
     assert seen == ["Bearer pit-static-0001"]
     assert "pit-static-0001" not in str(info.value)
+
+
+async def test_an_endpoint_outage_spends_the_tokens_last_seconds_first(
+    build: Build, token_file: Path, client_clock: FakeClock
+) -> None:
+    write_token_file(
+        token_file, TokenSet("at-live-0001", SEED, client_clock.now + 30, LOCATION, 0.0)
+    )
+    down = build(url="http://127.0.0.1:9/oauth/token")
+    assert (await down.authorization()).value == "Bearer at-live-0001"
+    client_clock.advance(30)
+    with pytest.raises(RetryableError):
+        await down.authorization()

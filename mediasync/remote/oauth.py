@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mediasync.config import Secret
-from mediasync.errors import AuthError
+from mediasync.errors import AuthError, RetryableError
 from mediasync.remote.token_endpoint import TokenEndpoint
 from mediasync.tokenfile import TokenSet, file_lock, read_token_file, write_token_file
 
@@ -69,7 +69,7 @@ class OAuthAuthorizer:
             async with self._lock:
                 # Whoever held the lock before us has probably just renewed it.
                 if self._due(self._tokens):
-                    await self._refresh(self._tokens)
+                    await self._refresh_if_possible(self._tokens)
         return _header(self._tokens)
 
     async def renew(self, refused: Secret) -> bool:
@@ -88,6 +88,20 @@ class OAuthAuthorizer:
         # A token shorter-lived than twice the margin would otherwise be renewed on every call.
         margin = min(REFRESH_MARGIN, lifetime / 2)
         return tokens.expires_at - self._clock() < margin
+
+    async def _refresh_if_possible(self, stale: TokenSet) -> None:
+        try:
+            await self._refresh(stale)
+        except RetryableError:
+            # The endpoint is down but the token has not run out yet: its last seconds are
+            # worth more than failing requests that would still succeed.
+            if not stale.access_token or stale.expires_at <= self._clock():
+                raise
+            _log.warning(
+                "could not refresh the OAuth access token yet; using it for its last %.0f s",
+                stale.expires_at - self._clock(),
+                extra={"event": "token_refresh_failed"},
+            )
 
     async def _refresh(self, stale: TokenSet) -> None:
         # Shielded: once the endpoint has rotated the refresh token, a cancelled run must
