@@ -365,3 +365,41 @@ async def test_an_endpoint_outage_spends_the_tokens_last_seconds_first(
     client_clock.advance(30)
     with pytest.raises(RetryableError):
         await down.authorization()
+
+
+async def test_a_cancelled_refresh_still_stores_the_rotated_tokens(
+    token_file: Path, client_clock: FakeClock
+) -> None:
+    asked = asyncio.Event()
+    answer = asyncio.Event()
+    grants: list[str] = []
+
+    async def token_endpoint(request: web.Request) -> web.Response:
+        grants.append(str((await request.post())["refresh_token"]))
+        asked.set()
+        await answer.wait()
+        body = {"access_token": "at-new", "refresh_token": "rt-new", "expires_in": TTL}
+        return web.json_response({**body, "locationId": LOCATION})
+
+    app = web.Application()
+    app.router.add_post("/oauth/token", token_endpoint)
+    server = TestServer(app)
+    await server.start_server()
+    endpoint = TokenEndpoint(
+        str(server.make_url("/oauth/token")), Secret(CLIENT_ID), Secret(CLIENT_SECRET), LOCATION
+    )
+    authorizer = OAuthAuthorizer(endpoint, token_file, LOCATION, clock=client_clock)
+    try:
+        first = asyncio.create_task(authorizer.authorization())
+        await asked.wait()
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        answer.set()
+        # The next caller waits for the shielded refresh and takes its result from disk.
+        assert (await authorizer.authorization()).value == "Bearer at-new"
+    finally:
+        await authorizer.aclose()
+        await server.close()
+    assert grants == [SEED]
+    assert read_token_file(token_file).refresh_token == "rt-new"
