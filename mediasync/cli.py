@@ -17,7 +17,8 @@ import click
 from rich.console import Console
 
 from mediasync import __version__
-from mediasync.config import Secret, Settings, find_config, read_token
+from mediasync.config import Settings, find_config
+from mediasync.credentials import authorizer_for
 from mediasync.daemon import Daemon, WatchOptions, WatchStats
 from mediasync.display import Board, SyncDisplay, Verbosity
 from mediasync.doctor import Check, Status, check_local, check_remote, failed
@@ -28,9 +29,11 @@ from mediasync.interrupt import Interrupts
 from mediasync.logs import FORMATS, EventLog, configure
 from mediasync.manifest import render_manifest
 from mediasync.models import Plan, StateEntry, SyncState
+from mediasync.oauth_commands import oauth
 from mediasync.plan import Policy
 from mediasync.preview import preview
 from mediasync.remote import walk_tree
+from mediasync.remote.auth import Authorizer
 from mediasync.remote.hosted import Finding, HttpHostedProbe, Problem
 from mediasync.remote.http import HttpLibrary
 from mediasync.report import (
@@ -66,6 +69,9 @@ def _errors() -> Console:
 @click.version_option(__version__, prog_name="mediasync")
 def main() -> None:
     """Keep a local folder in one-way sync with a GoHighLevel Media Library."""
+
+
+main.add_command(oauth)
 
 
 @main.command()
@@ -184,7 +190,8 @@ def sandbox(ctx: click.Context) -> None:
     """Run a local emulator of the Media Library API, for trying mediasync safely.
 
     Options (see `mediasync sandbox --help`): --host, --port, --token, --location-id,
-    --data DIR, --trial and the fault and limit switches.
+    --data DIR, --trial, the OAuth switches (--oauth-*, --access-token-ttl) and the fault and
+    limit switches.
     """
     from mediasync.sandbox.cli import main as sandbox_main
 
@@ -290,7 +297,7 @@ async def _sync_target(
     try:
         _check_root(settings)
         options = _options(settings, flags)
-        token = read_token(settings)
+        token = authorizer_for(settings)
         with hold_lock(settings.state_file):
             store = StateStore.open(settings.state_file, settings.location_id)
             try:
@@ -363,7 +370,7 @@ def _status(settings: Settings, as_json: bool) -> int:
 
 async def _sync_remote(
     settings: Settings,
-    token: Secret,
+    token: Authorizer,
     options: SyncOptions,
     store: StateStore,
     display: SyncDisplay,
@@ -423,7 +430,7 @@ async def _watch_target(target: Target, log: EventLog, stop: asyncio.Event) -> i
     try:
         _check_root(settings)
         options = _options(settings)
-        token = read_token(settings)
+        token = authorizer_for(settings)
         with hold_lock(settings.state_file):
             store = StateStore.open(settings.state_file, settings.location_id)
             try:
@@ -446,7 +453,7 @@ async def _watch_target(target: Target, log: EventLog, stop: asyncio.Event) -> i
 
 async def _watch_remote(
     settings: Settings,
-    token: Secret,
+    token: Authorizer,
     options: SyncOptions,
     store: StateStore,
     log: EventLog,
@@ -484,7 +491,7 @@ def _retry_policy(settings: Settings) -> RetryPolicy:
 
 def _ls(settings: Settings, whole: bool) -> int:
     console = _console()
-    token = read_token(settings)
+    token = authorizer_for(settings)
 
     async def walk() -> None:
         remote = _http(settings, token)
@@ -558,10 +565,17 @@ def _doctor_target(settings: Settings, path: Path, write: bool) -> list[Check]:
     checks = [Check("config", Status.PASS, f"{where}: location {settings.location_id}")]
     checks.extend(check_local(settings))
     try:
-        token = read_token(settings)
+        token = authorizer_for(settings)
     except MediasyncError as exc:
         return [*checks, failed("token", exc)]
-    checks.append(Check("token", Status.PASS, f"${settings.token_env} is set"))
+    oauth = settings.oauth
+    credential = (
+        f"${settings.token_env} is set"
+        if oauth is None
+        else f"OAuth: app keys in ${oauth.client_id_env} and ${oauth.client_secret_env}, "
+        f"tokens in {oauth.token_file}"
+    )
+    checks.append(Check("token", Status.PASS, credential))
 
     async def probe() -> list[Check]:
         remote = _http(settings, token)
@@ -610,7 +624,7 @@ def _verify(settings: Settings, content: bool) -> int:
     return EXIT_OK if not report.findings else EXIT_FAILED
 
 
-def _http(settings: Settings, token: Secret) -> HttpLibrary:
+def _http(settings: Settings, token: Authorizer) -> HttpLibrary:
     return HttpLibrary(
         settings.base_url, token, settings.location_id, settings.api_version, settings.timeout
     )

@@ -32,6 +32,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "root_folder": "mediasync",
         "api_version": "2021-07-28",
         "timeout": 300.0,
+        "auth": "pit",
+        "oauth_file": "",
+        "client_id_env": "MEDIASYNC_CLIENT_ID",
+        "client_secret_env": "MEDIASYNC_CLIENT_SECRET",
+        "token_url": "",
     },
     "local": {
         "path": None,
@@ -118,6 +123,16 @@ class WatchSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class OAuthSettings:
+    """[remote] auth = "oauth": where the tokens live and which variables hold the app's keys."""
+
+    token_file: Path
+    client_id_env: str
+    client_secret_env: str
+    token_url: str
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     config_path: Path | None
     location_id: str
@@ -142,6 +157,8 @@ class Settings:
     delete_ignored: bool
     types: TypeRules
     watch: WatchSettings = field(default_factory=WatchSettings)
+    oauth: OAuthSettings | None = None
+    """None with `auth = "pit"`: the token is then the one in `token_env`."""
 
 
 
@@ -236,6 +253,7 @@ def settings_from_mapping(
         delete_ignored=_bool(s, "sync", "delete_ignored"),
         types=_type_rules(rules),
         watch=_watch_settings(w),
+        oauth=_oauth_settings(r, base_dir, base_url, local_path, state_file),
     )
 
 
@@ -267,6 +285,39 @@ def _extensions(rules: dict[str, Any], category: str) -> frozenset[str]:
             f"{category} format the Media Library accepts: choose from {', '.join(known)}"
         )
     return frozenset(wanted)
+
+
+def _oauth_settings(
+    r: dict[str, Any], base_dir: Path, base_url: str, local_path: Path, state_file: Path
+) -> OAuthSettings | None:
+    if _choice(r, "remote", "auth", ("pit", "oauth")) == "pit":
+        return None
+    for key in ("client_id_env", "client_secret_env"):
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", _string(r, "remote", key)):
+            raise UsageError(
+                f"[remote] {key} must name an environment variable (like "
+                f"{DEFAULTS['remote'][key]}), not {r[key]!r}: never put the app's keys in "
+                "the config"
+            )
+    token_url = _string(r, "remote", "token_url").rstrip("/") or f"{base_url}/oauth/token"
+    if not token_url.startswith(("http://", "https://")):
+        raise UsageError(
+            f"[remote] token_url {token_url!r} must start with https:// (or leave it out: "
+            f"it defaults to {base_url}/oauth/token)"
+        )
+    file_raw = _string(r, "remote", "oauth_file")
+    # Beside the state by default: both are this machine's private data, covered by the run lock.
+    token_file = (
+        (base_dir / Path(file_raw).expanduser()).resolve()
+        if file_raw
+        else state_file.parent / "oauth-token.json"
+    )
+    if token_file.is_relative_to(local_path) and not token_file.is_relative_to(state_file.parent):
+        raise UsageError(
+            f"[remote] oauth_file {token_file} is inside [local] path, which is synced: leave "
+            "oauth_file out (it then goes beside the state) or put it outside the folder"
+        )
+    return OAuthSettings(token_file, r["client_id_env"], r["client_secret_env"], token_url)
 
 
 def _watch_settings(w: dict[str, Any]) -> WatchSettings:

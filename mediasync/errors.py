@@ -16,7 +16,8 @@
     └── LocalFileError        the local file vanished, is unreadable or kept changing
 
 Lower-level exceptions (aiohttp, OSError, sqlite3) are translated into this tree at exactly one
-boundary each (remote/http.py, scan/worker, state.py) and chained with `from`.
+boundary each (remote/http.py, remote/token_endpoint.py, scan/worker, state.py) and chained
+with `from`.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -91,12 +91,19 @@ def _target(
                 f"{', '.join(DEFAULTS)}"
             )
         merged.setdefault(section, {}).update(keys)
+    local_raw = merged.get("local", {}).get("path")
+    if isinstance(local_raw, str) and local_raw:
+        # Per-target files by default, so that two targets may share one local folder.
+        private = Path(local_raw) / ".mediasync"
+        sync, remote = merged.setdefault("sync", {}), merged.setdefault("remote", {})
+        if not sync.get("state_file"):
+            sync["state_file"] = str(private / f"{name}.db")
+        if remote.get("auth") == "oauth" and not remote.get("oauth_file"):
+            remote["oauth_file"] = str(private / f"{name}-oauth-token.json")
     try:
         settings = settings_from_mapping(merged, base_dir, path)
     except UsageError as exc:
         raise UsageError(f"[targets.{name}] {exc}") from exc
-    if not merged.get("sync", {}).get("state_file"):
-        settings = replace(settings, state_file=settings.local_path / ".mediasync" / f"{name}.db")
     return Target(name, settings)
 
 
@@ -111,6 +118,13 @@ def _refuse_overlaps(targets: list[Target]) -> None:
                 f"targets {other} and {target.name} share the state file {s.state_file}: "
                 "give each its own [sync] state_file"
             )
+        if s.oauth is not None:
+            other = seen_state.setdefault(s.oauth.token_file, target.name)
+            if other != target.name:
+                raise UsageError(
+                    f"targets {other} and {target.name} share the OAuth token file "
+                    f"{s.oauth.token_file}: give each its own remote.oauth_file"
+                )
         place = (s.location_id, s.root_folder)
         other = seen_place.setdefault(place, target.name)
         if other != target.name:

@@ -184,3 +184,15 @@ def test_watch_runs_every_target_and_names_each_in_its_log(fleet: Path) -> None:
     fatal = sorted((line["target"], line["event"]) for line in lines)
     assert fatal == [("east", "fatal"), ("west", "fatal")]
     assert all(line["message"].startswith(f"{line['target']}: ") for line in lines)
+
+
+def test_oauth_targets_in_one_folder_get_their_own_token_files(tmp_path: Path) -> None:
+    text = two(tmp_path, extra_b='local.path = "east"').read_text()
+    text = text.replace('local.path = "west"\n', "").replace(
+        "[remote]\n", '[remote]\nauth = "oauth"\n', 1
+    )
+    east, west = load_targets(config(tmp_path, text))
+    assert east.settings.oauth is not None and west.settings.oauth is not None
+    folder = tmp_path / "east" / ".mediasync"
+    assert east.settings.oauth.token_file == folder / "east-oauth-token.json"
+    assert west.settings.oauth.token_file == folder / "west-oauth-token.json"

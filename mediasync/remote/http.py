@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +28,21 @@ from mediasync.errors import (
 )
 from mediasync.models import RemoteItem, UploadResult
 from mediasync.ratelimit import RateLimiter
+from mediasync.remote.auth import Authorizer, StaticToken
 from mediasync.remote.streaming import Digest, FileBody
 
 PAGE_SIZE = 100
 _TRANSIENT_401 = "command timed out"
+# What GHL says of a bad or expired access token (§6); scope and Version 401s say otherwise,
+# and a refresh cannot cure them.
+_TOKEN_401 = ("invalid token", "token is invalid", "expired")
 
 
 class HttpLibrary:
     def __init__(
         self,
         base_url: str,
-        token: Secret,
+        token: Secret | Authorizer,
         location_id: str,
         api_version: str = "2021-07-28",
         timeout: float = 300.0,
@@ -46,8 +51,8 @@ class HttpLibrary:
     ) -> None:
         self._base = base_url.rstrip("/")
         self._location = location_id
+        self._auth = StaticToken(token) if isinstance(token, Secret) else token
         self._headers = {
-            "Authorization": f"Bearer {token.value}",
             "Version": api_version,
             "Accept": "application/json",
         }
@@ -60,6 +65,7 @@ class HttpLibrary:
 
     async def aclose(self) -> None:
         await self._session.close()
+        await self._auth.aclose()
 
     async def check_access(self) -> None:
         await self._request("GET", "/medias/files", params=self._list_params(None, False, 0, 1))
@@ -109,16 +115,23 @@ class HttpLibrary:
         self, path: Path, size: int, name: str, parent_id: str | None, content_type: str
     ) -> UploadResult:
         digest = Digest()
-        form = aiohttp.MultipartWriter("form-data")
-        _add_field(form, "name", name)
-        if parent_id:
-            _add_field(form, "parentId", parent_id)
-        _add_field(form, "hosted", "false")
-        part = FileBody(path, size, content_type, digest)
-        part.headers["Content-Disposition"] = content_disposition_header(
-            "form-data", quote_fields=False, name="file", filename=name
-        )
-        form.append_payload(part)
+
+        def form() -> aiohttp.MultipartWriter:
+            nonlocal digest
+            # A resend after a token refresh rereads the file: the digest must be of that read.
+            digest = Digest()
+            writer = aiohttp.MultipartWriter("form-data")
+            _add_field(writer, "name", name)
+            if parent_id:
+                _add_field(writer, "parentId", parent_id)
+            _add_field(writer, "hosted", "false")
+            part = FileBody(path, size, content_type, digest)
+            part.headers["Content-Disposition"] = content_disposition_header(
+                "form-data", quote_fields=False, name="file", filename=name
+            )
+            writer.append_payload(part)
+            return writer
+
         body = await self._request("POST", "/medias/upload-file", data=form)
         if not isinstance(body, dict):
             raise RetryableError("upload answered without a JSON object", None)
@@ -167,18 +180,46 @@ class HttpLibrary:
         *,
         params: dict[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
-        data: aiohttp.MultipartWriter | None = None,
+        data: Callable[[], aiohttp.MultipartWriter] | None = None,
     ) -> Any:
+        """One request; resent once, body rebuilt, when a refreshed token can cure a 401."""
         what = f"{method} {path}"
         await self.limiter.acquire()
+        # Asked after the limiter's wait, which can be long, so a token due meanwhile is renewed.
+        sent = await self._auth.authorization()
+        status, headers, text = await self._send(method, path, params, json_body, data, sent)
+        if status == 401 and _is_token_refusal(text) and await self._auth.renew(sent):
+            await self.limiter.acquire()
+            sent = await self._auth.authorization()
+            status, headers, text = await self._send(method, path, params, json_body, data, sent)
+        body = _parse_json(text)
+        if status == 429:
+            self.limiter.throttle(headers)
+            # The limiter now holds every worker back; the retry itself need not wait.
+            raise RateLimitedError(f"{what}: 429 {_message_of(body, text)}", 429, wait=0.0)
+        self.limiter.observe(headers)
+        if 200 <= status < 300:
+            return body
+        raise _error_for(what, status, body, text, self._location, self._auth.advice)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None,
+        json_body: dict[str, Any] | None,
+        data: Callable[[], aiohttp.MultipartWriter] | None,
+        authorization: Secret,
+    ) -> tuple[int, Any, str]:
+        what = f"{method} {path}"
         try:
             async with self._session.request(
                 method,
                 f"{self._base}{path}",
                 params=params,
                 json=json_body,
-                data=data,
-                headers=self._headers,
+                data=data() if data else None,
+                headers={**self._headers, "Authorization": authorization.value},
             ) as response:
                 text = await response.text(errors="replace")
                 status = response.status
@@ -193,29 +234,23 @@ class HttpLibrary:
             ) from exc
         except aiohttp.ClientError as exc:
             raise RetryableError(f"{what}: connection failed ({type(exc).__name__})", None) from exc
-        body = _parse_json(text)
-        if status == 429:
-            self.limiter.throttle(headers)
-            # The limiter now holds every worker back; the retry itself need not wait.
-            raise RateLimitedError(f"{what}: 429 {_message_of(body, text)}", 429, wait=0.0)
-        self.limiter.observe(headers)
-        if 200 <= status < 300:
-            return body
-        raise _error_for(what, status, body, text, headers, self._location)
+        return status, headers, text
+
+
+def _is_token_refusal(text: str) -> bool:
+    message = _message_of(_parse_json(text), text).lower()
+    return "version header" not in message and any(words in message for words in _TOKEN_401)
 
 
 def _error_for(
-    what: str, status: int, body: Any, text: str, headers: Any, location: str
+    what: str, status: int, body: Any, text: str, location: str, advice: str
 ) -> MediasyncError:
     message = _message_of(body, text)
     detail = f"{what}: {status} {message}".rstrip()
     if status == 401 and _TRANSIENT_401 in message.lower():
         return RetryableError(detail, status)
     if status == 401:
-        return AuthError(
-            f"the token was refused ({message}): check that the environment variable holds a "
-            "current Private Integration Token of this sub-account"
-        )
+        return AuthError(f"the token was refused ({message}): {advice}")
     if status == 403:
         return AuthError(
             f"access denied ({message}): the token must belong to location {location} and "

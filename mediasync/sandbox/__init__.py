@@ -6,12 +6,13 @@ be run on its own: `python -m mediasync.sandbox --port 8787`.
 
 from mediasync.sandbox.app import create_app
 from mediasync.sandbox.config import SandboxConfig
-from mediasync.sandbox.context import CONFIG, FAULTS, LIBRARY, RATE_LIMITER
+from mediasync.sandbox.context import CONFIG, FAULTS, LIBRARY, RATE_LIMITER, TOKENS
 from mediasync.sandbox.fault_injector import FaultInjector
 from mediasync.sandbox.faults import FAULT_PRESETS, FaultKind, FaultPlan, parse_fault_spec
 from mediasync.sandbox.library import Library
 from mediasync.sandbox.records import MediaRecord, StoredFile
 from mediasync.sandbox.server import BackgroundSandbox, serve
+from mediasync.sandbox.tokens import TokenIssuer
 
 __all__ = [
     "CONFIG",
@@ -19,6 +20,7 @@ __all__ = [
     "FAULT_PRESETS",
     "LIBRARY",
     "RATE_LIMITER",
+    "TOKENS",
     "BackgroundSandbox",
     "FaultInjector",
     "FaultKind",
@@ -27,6 +29,7 @@ __all__ = [
     "MediaRecord",
     "SandboxConfig",
     "StoredFile",
+    "TokenIssuer",
     "create_app",
     "parse_fault_spec",
     "serve",

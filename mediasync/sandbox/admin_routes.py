@@ -6,14 +6,19 @@ from typing import Any
 
 from aiohttp import web
 
-from mediasync.sandbox.context import FAULTS, LIBRARY, RATE_LIMITER
+from mediasync.sandbox.context import FAULTS, LIBRARY, RATE_LIMITER, TOKENS
 from mediasync.sandbox.errors import bad_request
 from mediasync.sandbox.faults import parse_fault_spec
 from mediasync.sandbox.validation import json_body
 
 
 async def get_stats(request: web.Request) -> web.Response:
-    return web.json_response(request.app[LIBRARY].stats())
+    return web.json_response({**request.app[LIBRARY].stats(), "oauth": request.app[TOKENS].stats()})
+
+
+async def new_oauth_code(request: web.Request) -> web.Response:
+    """`{"code": ...}`: a fresh authorization code, as if the app had been installed again."""
+    return web.json_response({"code": request.app[TOKENS].new_code()})
 
 
 async def reset(request: web.Request) -> web.Response:

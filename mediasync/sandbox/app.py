@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mediasync.sandbox import admin_routes, hosted_routes, media_routes, upload
+from mediasync.sandbox import admin_routes, hosted_routes, media_routes, oauth_routes, upload
 from mediasync.sandbox.config import SandboxConfig
-from mediasync.sandbox.context import CONFIG, FAULTS, LIBRARY, RATE_LIMITER
+from mediasync.sandbox.context import CONFIG, FAULTS, LIBRARY, RATE_LIMITER, TOKENS
 from mediasync.sandbox.fault_injector import FaultInjector
 from mediasync.sandbox.library import Library
 from mediasync.sandbox.middleware import MIDDLEWARES
 from mediasync.sandbox.ratelimit import RateLimiter
+from mediasync.sandbox.tokens import TokenIssuer
 
 
 def create_app(config: SandboxConfig | None = None) -> web.Application:
@@ -25,6 +26,9 @@ def create_app(config: SandboxConfig | None = None) -> web.Application:
         clock=config.clock,
     )
     app[FAULTS] = FaultInjector(config.faults)
+    app[TOKENS] = TokenIssuer(
+        config.clock, config.access_token_ttl, config.oauth_refresh_token, config.oauth_code
+    )
     # Fixed paths first: aiohttp tries resources in order and /medias/{id} would
     # otherwise swallow /medias/folder and friends.
     app.router.add_get("/medias/files", media_routes.list_files)
@@ -35,6 +39,8 @@ def create_app(config: SandboxConfig | None = None) -> web.Application:
     app.router.add_post("/medias/{id}", media_routes.update_one)
     app.router.add_delete("/medias/{id}", media_routes.delete_one)
     app.router.add_get(hosted_routes.HOSTED_ROUTE, hosted_routes.serve_hosted)
+    app.router.add_post(oauth_routes.TOKEN_PATH, oauth_routes.token)
+    app.router.add_post("/_sandbox/oauth/code", admin_routes.new_oauth_code)
     app.router.add_get("/_sandbox/stats", admin_routes.get_stats)
     app.router.add_post("/_sandbox/reset", admin_routes.reset)
     app.router.add_get("/_sandbox/faults", admin_routes.get_faults)

@@ -33,6 +33,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
     parser.add_argument("--token", default=defaults.token, help="accepted bearer token")
     parser.add_argument("--location-id", default=defaults.location_id)
+    parser.add_argument("--oauth-client-id", default=defaults.oauth_client_id)
+    parser.add_argument("--oauth-client-secret", default=defaults.oauth_client_secret)
+    parser.add_argument(
+        "--oauth-refresh-token",
+        default=defaults.oauth_refresh_token,
+        help="the refresh token accepted first (single-use; each refresh rotates it)",
+    )
+    parser.add_argument(
+        "--oauth-code", default=defaults.oauth_code, help="an authorization code accepted once"
+    )
+    parser.add_argument(
+        "--access-token-ttl",
+        type=int,
+        default=defaults.access_token_ttl,
+        metavar="S",
+        help="seconds an issued OAuth access token lives (%(default)s)",
+    )
     parser.add_argument(
         "--data",
         type=Path,
@@ -139,6 +156,11 @@ def build_config_from_args(
     settings: dict[str, Any] = {
         "token": args.token,
         "location_id": args.location_id,
+        "oauth_client_id": args.oauth_client_id,
+        "oauth_client_secret": args.oauth_client_secret,
+        "oauth_refresh_token": args.oauth_refresh_token,
+        "oauth_code": args.oauth_code,
+        "access_token_ttl": args.access_token_ttl,
         "data_dir": args.data,
         "rate_interval_ms": args.rate_interval_ms,
         "max_file_bytes": int(args.max_file_mb * MB),

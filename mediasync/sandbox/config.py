@@ -36,6 +36,14 @@ class SandboxConfig:
     """
 
     token: str = "sandbox-token"
+    oauth_client_id: str = "sandbox-client-id"
+    oauth_client_secret: str = "sandbox-client-secret"
+    oauth_refresh_token: str = "sandbox-refresh-token"
+    """The refresh token the sandbox starts with; single-use like every refresh token."""
+    oauth_code: str = "sandbox-auth-code"
+    """The authorization code the sandbox starts with, for the authorization_code grant."""
+    access_token_ttl: int = 86399
+    """Seconds of `clock` an issued access token lives (GHL's documented expires_in)."""
     location_id: str = "sbxLocation000000001"
     data_dir: Path | None = None
     rate_max: int = 100
@@ -70,6 +78,7 @@ class SandboxConfig:
             "max_video_bytes": self.max_video_bytes,
             "list_default_limit": self.list_default_limit,
             "list_limit_cap": self.list_limit_cap,
+            "access_token_ttl": self.access_token_ttl,
         }
         for name, value in positive.items():
             if value < 1:

@@ -8,11 +8,13 @@ from mediasync.sandbox.config import SandboxConfig
 from mediasync.sandbox.fault_injector import FaultInjector
 from mediasync.sandbox.library import Library
 from mediasync.sandbox.ratelimit import RateLimiter
+from mediasync.sandbox.tokens import TokenIssuer
 
 CONFIG = web.AppKey("sandbox_config", SandboxConfig)
 LIBRARY = web.AppKey("sandbox_library", Library)
 RATE_LIMITER = web.AppKey("sandbox_rate_limiter", RateLimiter)
 FAULTS = web.AppKey("sandbox_faults", FaultInjector)
+TOKENS = web.AppKey("sandbox_tokens", TokenIssuer)
 
 
 def config_of(request: web.Request) -> SandboxConfig:

@@ -12,7 +12,7 @@ import math
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from mediasync.sandbox.context import FAULTS, LIBRARY, RATE_LIMITER, config_of
+from mediasync.sandbox.context import FAULTS, LIBRARY, RATE_LIMITER, TOKENS, config_of
 from mediasync.sandbox.counters import Event
 from mediasync.sandbox.errors import (
     nest_error,
@@ -105,7 +105,9 @@ async def guard_api(request: web.Request, handler: Handler) -> web.StreamRespons
         raise unauthorized("version header was not found.")
     if version not in ACCEPTED_VERSIONS:
         raise unauthorized("version header is invalid")
-    if bearer_token(request) != config_of(request).token:
+    token = bearer_token(request) or ""
+    # Expired OAuth tokens get the same answer as wrong ones: GHL's docs show no other.
+    if token != config_of(request).token and not request.app[TOKENS].accepts(token):
         raise unauthorized("Invalid token: access token is invalid")
     return await handler(request)
 

@@ -127,6 +127,12 @@ class BackgroundSandbox:
             self._loop.run_forever()
         finally:
             self._loop.run_until_complete(self._runner.cleanup())
+            # A handler still lingering to drain a body it refused unread (a 401 upload) would
+            # otherwise be destroyed pending when the loop closes, with a warning.
+            leftovers = asyncio.all_tasks(self._loop)
+            for task in leftovers:
+                task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
             self._loop.close()
 
 
@@ -137,6 +143,10 @@ def _print_banner(host: str, port: int, config: SandboxConfig) -> None:
     print(f"sandbox: location_id={config.location_id}")
     if config.faults.active:
         print(f"sandbox: faults={config.faults.spec()}")
+    print(f"sandbox: oauth_client_id={config.oauth_client_id}")
+    print(f"sandbox: oauth_client_secret={config.oauth_client_secret}")
+    print(f"sandbox: oauth_refresh_token={config.oauth_refresh_token}")
+    print(f"sandbox: oauth_code={config.oauth_code}")
     sys.stdout.flush()
 
 
