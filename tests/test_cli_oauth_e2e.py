@@ -43,11 +43,8 @@ class TickingClock:
 @pytest.fixture
 def sandbox() -> Iterator[BackgroundSandbox]:
     config = SandboxConfig(location_id=LOCATION, access_token_ttl=TTL, clock=TickingClock())
-    server = BackgroundSandbox(config)
-    try:
+    with BackgroundSandbox(config) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

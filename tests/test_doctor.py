@@ -18,11 +18,8 @@ LOCATION = "DoctorLocation000001"
 
 @pytest.fixture
 def sandbox() -> Iterator[BackgroundSandbox]:
-    server = BackgroundSandbox(SandboxConfig.trial(token=TOKEN, location_id=LOCATION))
-    try:
+    with BackgroundSandbox(SandboxConfig.trial(token=TOKEN, location_id=LOCATION)) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def write_config(tmp_path: Path, base_url: str, local: str = "media") -> Path:

@@ -23,11 +23,8 @@ LOCATION = "EdgeLocation00000001"
 
 @pytest.fixture
 def sandbox() -> Iterator[BackgroundSandbox]:
-    server = BackgroundSandbox(SandboxConfig(token=TOKEN, location_id=LOCATION))
-    try:
+    with BackgroundSandbox(SandboxConfig(token=TOKEN, location_id=LOCATION)) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

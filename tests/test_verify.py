@@ -27,11 +27,8 @@ LOCATION = "VerifyLocation000001"
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[BackgroundSandbox]:
     config = SandboxConfig(token=TOKEN, location_id=LOCATION, data_dir=tmp_path / "sandbox")
-    server = BackgroundSandbox(config)
-    try:
+    with BackgroundSandbox(config) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
