@@ -9,6 +9,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import click
 from rich.console import Console
@@ -40,6 +41,7 @@ from mediasync.report import (
 from mediasync.retrying import RetryPolicy, call_with_retries
 from mediasync.scan import printable
 from mediasync.state import StateStore, hold_lock
+from mediasync.timings import Timings, since_process_start, wanted
 from mediasync.watch import watch_paths
 
 CONFIG_HELP = "Config file (default: $MEDIASYNC_CONFIG or ./mediasync.toml)."
@@ -143,9 +145,13 @@ def _settings(config_file: str | None) -> Settings:
 
 
 def _sync(settings: Settings, dry_run: bool, force: bool, remote_check: bool = False) -> int:
+    timings = Timings()
+    startup = since_process_start()
+    if startup is not None:
+        timings.add("startup", startup)
     console = _console()
     _check_root(settings)
-    options = _options(settings, force, remote_check)
+    options = replace(_options(settings, force, remote_check), timings=timings)
     if dry_run:
         return _dry_run(settings, options, console)
     token = read_token(settings)
@@ -159,6 +165,8 @@ def _sync(settings: Settings, dry_run: bool, force: bool, remote_check: bool = F
             store.close()
     if report.plan != Plan() or report.outcomes:
         print_summary(console, report, traffic)
+    if wanted():
+        _errors().print(timings.describe())
     if interrupts.received is not None:
         console.print("interrupted: the state is consistent; run again to finish")
         return interrupts.exit_code
@@ -222,7 +230,8 @@ async def _sync_remote(
     remote = _http(settings, token)
 
     async def run() -> SyncReport:
-        await call_with_retries(options.retry, remote.check_access)
+        with options.timings.phase("access"):
+            await call_with_retries(options.retry, remote.check_access)
         return await run_sync(
             options, remote, store, lambda o: print_outcome(console, o), interrupts.stop
         )
