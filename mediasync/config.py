@@ -127,7 +127,6 @@ class Settings:
     watch: WatchSettings = field(default_factory=WatchSettings)
 
 
-
 def find_config(explicit: str | None) -> Path:
     """The config file to read: -c, else $MEDIASYNC_CONFIG, else ./mediasync.toml."""
     candidate = explicit or os.environ.get("MEDIASYNC_CONFIG") or DEFAULT_CONFIG_NAME

@@ -12,8 +12,6 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
-import aiofiles
-
 from mediasync.delivery import Parcel, deliver, hash_file
 from mediasync.errors import (
     LocalFileError,
@@ -74,13 +72,17 @@ async def perform(action: Action, ctx: WorkerContext) -> Outcome:
 
 
 async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
-    current = await asyncio.to_thread(restat, ctx.root, action.path)
+    # One thread hop for the stat and the leading bytes: a small file's whole upload costs
+    # three (this, the body, the stat after sending), and each hop is latency on a worker.
+    current, head = await asyncio.to_thread(_look, ctx.root, action.path)
     if current is None:
         return Outcome(OutcomeKind.REJECTED, action, reason="vanished before it could be sent")
     reason = check_name_and_size(action.path, current.size, ctx.max_file_bytes, ctx.max_video_bytes)
     if reason is not None:
         return Outcome(OutcomeKind.REJECTED, action, reason=reason)
-    verdict = judge_content(action.path, await _read_head(ctx.root / action.path))
+    if isinstance(head, OSError):
+        raise LocalFileError(f"cannot read: {head.strerror}") from head
+    verdict = judge_content(action.path, head)
     if verdict.content_type is None:
         return Outcome(OutcomeKind.REJECTED, action, reason=verdict.reason)
 
@@ -93,7 +95,7 @@ async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
             return Outcome(OutcomeKind.UNCHANGED, action, entry=touched)
 
     folder_id = ctx.folder_ids[parent_of(action.path)]
-    sent = await _send_stable(action, ctx, folder_id, verdict.content_type)
+    sent = await _send_stable(action, ctx, folder_id, verdict.content_type, current)
     if sent is None:
         return Outcome(OutcomeKind.FAILED, action, reason="kept changing while it was being sent")
     stat, result = sent
@@ -123,17 +125,26 @@ async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
 
 
 async def _send_stable(
-    action: Action, ctx: WorkerContext, folder_id: str | None, content_type: str
+    action: Action,
+    ctx: WorkerContext,
+    folder_id: str | None,
+    content_type: str,
+    looked: LocalFile,
 ) -> tuple[LocalFile, UploadResult] | None:
-    """Upload until the bytes sent are the file as it stood before and after sending."""
+    """Upload until the bytes sent are the file as it stood before and after sending.
+
+    `looked` is a stat taken before any byte of the body was read: it serves as the first
+    round's "before" (a change since then shows in the stat after sending, like any other).
+    """
+    before: LocalFile | None = looked
     for _ in range(CONTENT_ROUNDS):
-        before = await asyncio.to_thread(restat, ctx.root, action.path)
         if before is None:
             raise LocalFileError("vanished while it was being sent")
         result = await _upload_with_retries(action, ctx, before, folder_id, content_type)
         after = await asyncio.to_thread(restat, ctx.root, action.path)
         if after == before and result.size == before.size:
             return before, result
+        before = after
         # The copy we just made holds a mix of old and new bytes: ours to remove.
         try:
             await _delete_remote(result.remote_id, ctx)
@@ -167,12 +178,16 @@ async def _delete_remote(remote_id: str, ctx: WorkerContext) -> None:
         return
 
 
-async def _read_head(path: Path) -> bytes:
+def _look(root: Path, path: str) -> tuple[LocalFile | None, bytes | OSError]:
+    """The file's stat and leading bytes (or why they could not be read). Blocking."""
+    current = restat(root, path)
+    if current is None:
+        return None, b""
     try:
-        async with aiofiles.open(path, "rb") as handle:
-            return await handle.read(SNIFF_BYTES)
+        with (root / path).open("rb") as handle:
+            return current, handle.read(SNIFF_BYTES)
     except OSError as exc:
-        raise LocalFileError(f"cannot read: {exc.strerror}") from exc
+        return current, exc
 
 
 def _one_line(exc: BaseException) -> str:

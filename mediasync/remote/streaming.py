@@ -1,15 +1,18 @@
-"""Streaming a local file as an upload body: read in chunks with aiofiles, hashed as it goes.
+"""Streaming a local file as an upload body: read and hashed in worker threads, chunk by chunk.
 
 A new `FileBody` is built for every attempt, so a retry always rereads the file from disk.
+Opening, reading and hashing happen off the event loop in one thread hop per chunk (a file
+that fits one chunk costs one hop in all), so the loop only moves bytes to the socket.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import BinaryIO
 
-import aiofiles
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
 
@@ -33,18 +36,40 @@ class Digest:
         return self._hash.hexdigest()
 
 
+def _open_and_read(path: Path, count: int, digest: Digest) -> tuple[BinaryIO, bytes]:
+    handle = path.open("rb", buffering=0)
+    try:
+        return handle, _read(handle, count, digest)
+    except BaseException:
+        handle.close()
+        raise
+
+
+def _read(handle: BinaryIO, count: int, digest: Digest) -> bytes:
+    chunk = handle.read(count)
+    digest.update(chunk)  # hashlib lets go of the GIL: hashing here overlaps the loop's work
+    return chunk
+
+
 async def read_chunks(path: Path, size: int, digest: Digest) -> AsyncIterator[bytes]:
     """Exactly `size` bytes of the file, in chunks; a file that shrank under us is an error."""
     remaining = size
     try:
-        async with aiofiles.open(path, "rb") as handle:
-            while remaining > 0:
-                chunk = await handle.read(min(CHUNK_BYTES, remaining))
-                if not chunk:
+        handle, chunk = await asyncio.to_thread(
+            _open_and_read, path, min(CHUNK_BYTES, remaining), digest
+        )
+        try:
+            while True:
+                if not chunk and remaining > 0:
                     raise LocalFileError(f"{path.name} shrank while it was being sent")
-                digest.update(chunk)
                 remaining -= len(chunk)
-                yield chunk
+                if chunk:
+                    yield chunk
+                if remaining <= 0:
+                    return
+                chunk = await asyncio.to_thread(_read, handle, min(CHUNK_BYTES, remaining), digest)
+        finally:
+            handle.close()
     except OSError as exc:
         raise LocalFileError(f"cannot read {path.name}: {exc.strerror}") from exc
 
