@@ -168,10 +168,13 @@ class StateStore:
     def count(self) -> int:
         return int(self._conn.execute("SELECT COUNT(*) FROM files").fetchone()[0])
 
-    def record(self, outcome: Outcome) -> None:
-        """Apply one worker outcome in its own transaction."""
+    def record(self, outcome: Outcome, end_intents: bool = False) -> None:
+        """Apply one worker outcome in its own transaction; with `end_intents`, the same
+        transaction also ends the path's intents (one commit per file, not two)."""
         action = outcome.action
         with _transaction(self._conn):
+            if end_intents:
+                self._conn.execute("DELETE FROM intents WHERE path = ?", (action.path,))
             if outcome.kind is OutcomeKind.UPLOADED:
                 assert outcome.entry is not None
                 self._put_entry(outcome.entry)
