@@ -41,7 +41,8 @@ class RescanCase:
         self.sandbox = SandboxProcess(
             ["--rate-max", str(UNLIMITED), "--daily-limit", str(UNLIMITED)]
         )
-        self.workspace = Workspace.create(work / "mediasync", media, self.sandbox.base_url, 3)
+        # Concurrency only changes how fast the first sync goes, not the state it leaves.
+        self.workspace = Workspace.create(work / "mediasync", media, self.sandbox.base_url, 8)
         self.runs: list[RescanRun] = []
         self.build = run_child(self.workspace.sync_argv(), env=sync_env(), timeout=1800)
         uploads = self.sandbox.stats()["uploads"]

@@ -239,19 +239,22 @@ def _one_regex(patterns: Iterable[str]) -> re.Pattern[str] | None:
 
 def check_name_and_size(path: str, size: int, max_file: int, max_video: int) -> str | None:
     """The reason a file must not be uploaded, judged from its name and size only; else None."""
-    name = name_of(path)
-    if name != name.rstrip(" ."):
+    # Asked of every file on every scan, so the name is taken apart once, inline.
+    name = path.rpartition("/")[2]
+    if name.endswith((" ", ".")):
         return "name ends with a space or a dot: rename it"
-    ext = extension_of(path)
+    stem, dot, ext = name.rpartition(".")
+    ext = ext.lower() if dot and stem else ""
     if not ext:
         return "no file extension: the Media Library needs one (rename it, e.g. photo.png)"
-    if ext not in _TYPES:
+    kind = _TYPES.get(ext)
+    if kind is None:
         return f"file type .{ext} is not accepted by the Media Library"
     if size == 0:
         return "empty file (0 bytes)"
-    limit = max_video if _TYPES[ext][0] == "video" else max_file
+    limit = max_video if kind[0] == "video" else max_file
     if size > limit:
-        return f"too large: {_mb(size)} is over the {_mb(limit)} limit for {_TYPES[ext][0]} files"
+        return f"too large: {_mb(size)} is over the {_mb(limit)} limit for {kind[0]} files"
     return None
 
 
