@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp.helpers import content_disposition_header
+from aiohttp.payload import Payload
 
 from mediasync.config import Secret
 from mediasync.errors import (
@@ -27,7 +27,8 @@ from mediasync.errors import (
 )
 from mediasync.models import RemoteItem, UploadResult
 from mediasync.ratelimit import RateLimiter
-from mediasync.remote.streaming import Digest, FileBody
+from mediasync.remote.form import UploadForm
+from mediasync.remote.streaming import Digest
 
 PAGE_SIZE = 100
 _TRANSIENT_401 = "command timed out"
@@ -109,16 +110,8 @@ class HttpLibrary:
         self, path: Path, size: int, name: str, parent_id: str | None, content_type: str
     ) -> UploadResult:
         digest = Digest()
-        form = aiohttp.MultipartWriter("form-data")
-        _add_field(form, "name", name)
-        if parent_id:
-            _add_field(form, "parentId", parent_id)
-        _add_field(form, "hosted", "false")
-        part = FileBody(path, size, content_type, digest)
-        part.headers["Content-Disposition"] = content_disposition_header(
-            "form-data", quote_fields=False, name="file", filename=name
-        )
-        form.append_payload(part)
+        fields = [("name", name), *([("parentId", parent_id)] if parent_id else [])]
+        form = UploadForm([*fields, ("hosted", "false")], path, size, name, content_type, digest)
         body = await self._request("POST", "/medias/upload-file", data=form)
         if not isinstance(body, dict):
             raise RetryableError("upload answered without a JSON object", None)
@@ -158,7 +151,7 @@ class HttpLibrary:
         *,
         params: dict[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
-        data: aiohttp.MultipartWriter | None = None,
+        data: Payload | None = None,
     ) -> Any:
         what = f"{method} {path}"
         await self.limiter.acquire()
@@ -267,8 +260,3 @@ def _parse_item(item: dict[str, Any], folders: bool) -> RemoteItem | None:
         url=url if isinstance(url, str) else None,
         created_at=created if isinstance(created, str) else None,
     )
-
-
-def _add_field(form: aiohttp.MultipartWriter, name: str, value: str) -> None:
-    part = form.append(value, {"Content-Type": "text/plain; charset=utf-8"})
-    part.set_content_disposition("form-data", name=name)

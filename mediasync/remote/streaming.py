@@ -1,6 +1,6 @@
 """Streaming a local file as an upload body: read and hashed in worker threads, chunk by chunk.
 
-A new `FileBody` is built for every attempt, so a retry always rereads the file from disk.
+Every attempt reads the file anew (see remote/form.py), so a retry always rereads it from disk.
 Opening, reading and hashing happen off the event loop in one thread hop per chunk (a file
 that fits one chunk costs one hop in all), so the loop only moves bytes to the socket.
 """
@@ -12,9 +12,6 @@ import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import BinaryIO
-
-from aiohttp.abc import AbstractStreamWriter
-from aiohttp.payload import Payload
 
 from mediasync.errors import LocalFileError
 
@@ -72,29 +69,3 @@ async def read_chunks(path: Path, size: int, digest: Digest) -> AsyncIterator[by
             handle.close()
     except OSError as exc:
         raise LocalFileError(f"cannot read {path.name}: {exc.strerror}") from exc
-
-
-class FileBody(Payload):
-    """A multipart part whose bytes come from disk as the request is written, never all at once."""
-
-    def __init__(self, path: Path, size: int, content_type: str, digest: Digest) -> None:
-        super().__init__(path, content_type=content_type)
-        self._path = path
-        self._size = size
-        self._length = size
-        self._digest = digest
-
-    async def write(self, writer: AbstractStreamWriter) -> None:
-        async for chunk in read_chunks(self._path, self._length, self._digest):
-            await writer.write(chunk)
-
-    async def write_with_length(
-        self, writer: AbstractStreamWriter, content_length: int | None
-    ) -> None:
-        await self.write(writer)
-
-    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
-        raise TypeError("a streamed file body cannot be decoded to text")
-
-    async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
-        raise TypeError("a streamed file body is never held in memory")
