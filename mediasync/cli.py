@@ -17,6 +17,7 @@ from rich.console import Console
 from mediasync import __version__
 from mediasync.config import Secret, Settings, find_config, load_settings, read_token
 from mediasync.daemon import Daemon, WatchOptions, WatchStats
+from mediasync.diskio import DiskAccess
 from mediasync.engine import SyncOptions, SyncReport, make_plan, run_sync
 from mediasync.errors import MediasyncError, RootError
 from mediasync.folders import find_folder
@@ -227,7 +228,7 @@ async def _sync_remote(
 ) -> tuple[SyncReport, Traffic, Interrupts]:
     loop = asyncio.get_running_loop()
     interrupts = Interrupts(asyncio.Event(), _errors().print, settings.grace_period)
-    remote = _http(settings, token)
+    remote = _http(settings, token, options.disk)
 
     async def run() -> SyncReport:
         with options.timings.phase("access"):
@@ -287,7 +288,7 @@ async def _watch_remote(
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     interrupts = Interrupts(stop, lambda text: log.info("signal", text), settings.grace_period)
-    remote = _http(settings, token)
+    remote = _http(settings, token, options.disk)
     w = settings.watch
     daemon = Daemon(
         options,
@@ -369,7 +370,12 @@ def _manifest(settings: Settings, fmt: str) -> int:
     return EXIT_OK
 
 
-def _http(settings: Settings, token: Secret) -> HttpLibrary:
+def _http(settings: Settings, token: Secret, disk: DiskAccess | None = None) -> HttpLibrary:
     return HttpLibrary(
-        settings.base_url, token, settings.location_id, settings.api_version, settings.timeout
+        settings.base_url,
+        token,
+        settings.location_id,
+        settings.api_version,
+        settings.timeout,
+        disk=disk,
     )

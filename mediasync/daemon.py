@@ -187,6 +187,7 @@ class Daemon:
                 max_video_bytes=self.options.policy.max_video_bytes,
                 clock=self.options.clock,
                 known_ids=self._known,
+                disk=self.options.disk,
             )
             async with Pool(ctx, self._store, control, self._finished, self._fatal) as pool:
                 self._pool = pool

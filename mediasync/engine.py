@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mediasync.diskio import DiskAccess
 from mediasync.drift import DriftReport, check_due, check_remote
 from mediasync.errors import RootError
 from mediasync.folders import ensure_folders
@@ -41,6 +42,7 @@ class SyncOptions:
     remote_check_interval: float | None = None
     force_remote_check: bool = False
     timings: Timings = field(default_factory=Timings)
+    disk: DiskAccess = field(default_factory=DiskAccess)
 
 
 @dataclass
@@ -125,6 +127,7 @@ async def run_sync(
         max_video_bytes=options.policy.max_video_bytes,
         clock=options.clock,
         known_ids=_known_ids(state),
+        disk=options.disk,
     )
     with timings.phase("uploads"):
         report.outcomes.extend(await run_pool(the_plan.uploads, ctx, store, control, on_outcome))

@@ -6,13 +6,13 @@ Only fatal errors (a refused token, say) escape, to stop the whole run.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
 from mediasync.delivery import Parcel, deliver, hash_file
+from mediasync.diskio import DiskAccess
 from mediasync.errors import (
     LocalFileError,
     MediasyncError,
@@ -54,6 +54,7 @@ class WorkerContext:
     max_video_bytes: int
     clock: Callable[[], float]
     known_ids: Collection[str] = frozenset()
+    disk: DiskAccess = field(default_factory=DiskAccess)
 
 
 async def perform(action: Action, ctx: WorkerContext) -> Outcome:
@@ -72,9 +73,8 @@ async def perform(action: Action, ctx: WorkerContext) -> Outcome:
 
 
 async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
-    # One thread hop for the stat and the leading bytes: a small file's whole upload costs
-    # three (this, the body, the stat after sending), and each hop is latency on a worker.
-    current, head = await asyncio.to_thread(_look, ctx.root, action.path)
+    # One call for the stat and the leading bytes (see diskio.py for where it runs).
+    current, head = await ctx.disk.call(_look, ctx.root, action.path)
     if current is None:
         return Outcome(OutcomeKind.REJECTED, action, reason="vanished before it could be sent")
     reason = check_name_and_size(action.path, current.size, ctx.max_file_bytes, ctx.max_video_bytes)
@@ -141,7 +141,7 @@ async def _send_stable(
         if before is None:
             raise LocalFileError("vanished while it was being sent")
         result = await _upload_with_retries(action, ctx, before, folder_id, content_type)
-        after = await asyncio.to_thread(restat, ctx.root, action.path)
+        after = await ctx.disk.call(restat, ctx.root, action.path)
         if after == before and result.size == before.size:
             return before, result
         before = after

@@ -16,6 +16,7 @@ from aiohttp.abc import AbstractStreamWriter
 from aiohttp.helpers import content_disposition_header
 from aiohttp.payload import Payload
 
+from mediasync.diskio import DiskAccess
 from mediasync.remote.streaming import Digest, read_chunks
 
 _TEXT = b"Content-Type: text/plain; charset=utf-8\r\n"
@@ -32,11 +33,13 @@ class UploadForm(Payload):
         filename: str,
         content_type: str,
         digest: Digest,
+        disk: DiskAccess | None = None,
     ) -> None:
         boundary = uuid.uuid4().hex
         self._path = path
         self._file_size = size
         self._digest = digest
+        self._disk = disk
         dash = f"--{boundary}\r\n".encode()
         head = bytearray()
         for name, value in fields:
@@ -57,7 +60,7 @@ class UploadForm(Payload):
         # The framing is joined onto the first and last chunks (a copy of at most one chunk
         # each) to spare socket writes: a file of one chunk goes out in a single write.
         head, left = self._head, self._file_size
-        async for chunk in read_chunks(self._path, self._file_size, self._digest):
+        async for chunk in read_chunks(self._path, self._file_size, self._digest, self._disk):
             left -= len(chunk)
             if head or left == 0:
                 chunk = head + chunk + (self._tail if left == 0 else b"")

@@ -17,6 +17,7 @@ import aiohttp
 from aiohttp.payload import Payload
 
 from mediasync.config import Secret
+from mediasync.diskio import DiskAccess
 from mediasync.errors import (
     AuthError,
     MediasyncError,
@@ -44,6 +45,7 @@ class HttpLibrary:
         timeout: float = 300.0,
         session: aiohttp.ClientSession | None = None,
         limiter: RateLimiter | None = None,
+        disk: DiskAccess | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
         self._location = location_id
@@ -53,6 +55,7 @@ class HttpLibrary:
             "Accept": "application/json",
         }
         self.limiter = limiter or RateLimiter()
+        self.disk = disk or DiskAccess()
         # The longest page the server has returned: a shorter one is surely the last.
         self._page_cap = 1
         self._session = session or aiohttp.ClientSession(
@@ -111,7 +114,8 @@ class HttpLibrary:
     ) -> UploadResult:
         digest = Digest()
         fields = [("name", name), *([("parentId", parent_id)] if parent_id else [])]
-        form = UploadForm([*fields, ("hosted", "false")], path, size, name, content_type, digest)
+        fields.append(("hosted", "false"))
+        form = UploadForm(fields, path, size, name, content_type, digest, self.disk)
         body = await self._request("POST", "/medias/upload-file", data=form)
         if not isinstance(body, dict):
             raise RetryableError("upload answered without a JSON object", None)

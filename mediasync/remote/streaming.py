@@ -1,8 +1,8 @@
 """Streaming a local file as an upload body: read and hashed in worker threads, chunk by chunk.
 
 Every attempt reads the file anew (see remote/form.py), so a retry always rereads it from disk.
-Opening, reading and hashing happen off the event loop in one thread hop per chunk (a file
-that fits one chunk costs one hop in all), so the loop only moves bytes to the socket.
+A large file is opened, read and hashed in a worker thread, one hop per chunk, so the loop
+only moves bytes to the socket; a file that fits one chunk is read as diskio.py decides.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import BinaryIO
 
+from mediasync.diskio import DiskAccess
 from mediasync.errors import LocalFileError
 
 CHUNK_BYTES = 256 * 1024
@@ -48,13 +49,21 @@ def _read(handle: BinaryIO, count: int, digest: Digest) -> bytes:
     return chunk
 
 
-async def read_chunks(path: Path, size: int, digest: Digest) -> AsyncIterator[bytes]:
-    """Exactly `size` bytes of the file, in chunks; a file that shrank under us is an error."""
+async def read_chunks(
+    path: Path, size: int, digest: Digest, disk: DiskAccess | None = None
+) -> AsyncIterator[bytes]:
+    """Exactly `size` bytes of the file, in chunks; a file that shrank under us is an error.
+
+    A file that fits one chunk is read through `disk` (inline while the disk is fast, see
+    diskio.py); larger ones always in threads, where their hashing overlaps the sending.
+    """
     remaining = size
+    first = min(CHUNK_BYTES, remaining)
     try:
-        handle, chunk = await asyncio.to_thread(
-            _open_and_read, path, min(CHUNK_BYTES, remaining), digest
-        )
+        if disk is not None and size <= CHUNK_BYTES:
+            handle, chunk = await disk.call(_open_and_read, path, first, digest)
+        else:
+            handle, chunk = await asyncio.to_thread(_open_and_read, path, first, digest)
         try:
             while True:
                 if not chunk and remaining > 0:
