@@ -167,7 +167,9 @@ def _sync(settings: Settings, dry_run: bool, force: bool, remote_check: bool = F
     if report.plan != Plan() or report.outcomes:
         print_summary(console, report, traffic)
     if wanted():
-        _errors().print(timings.describe())
+        disk = options.disk
+        way = "inline" if disk.inline else "in threads"
+        _errors().print(f"{timings.describe()}; disk access {way}, {disk.slow_calls} slow calls")
     if interrupts.received is not None:
         console.print("interrupted: the state is consistent; run again to finish")
         return interrupts.exit_code
