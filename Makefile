@@ -1,7 +1,8 @@
 # make demo: set up .venv, run the sandbox, sync the example media and walk the checklist.
 # make test: set up .venv, then ruff, mypy --strict and pytest.
-# make chaos / make bench / make watch-check: the fault-and-kill check, the benchmarks, and
-# the watch daemon checked end to end against the sandbox.
+# make chaos: the fault-and-kill check. make bench: every case of docs/benchmarks.md, 3 rounds
+# interleaved (about 8 minutes), figures written to that file. make watch-check: the watch
+# daemon checked end to end against the sandbox.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -42,4 +43,4 @@ watch-check: venv
 	$(BIN)/python -m bench.watch_check
 
 bench: venv
-	$(BIN)/python bench/throughput.py
+	$(BIN)/python -m bench.run

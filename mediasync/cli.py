@@ -20,6 +20,7 @@ from mediasync import __version__
 from mediasync.config import Settings, find_config
 from mediasync.credentials import authorizer_for
 from mediasync.daemon import Daemon, WatchOptions, WatchStats
+from mediasync.diskio import DiskAccess
 from mediasync.display import Board, SyncDisplay, Verbosity
 from mediasync.doctor import Check, Status, check_local, check_remote, failed
 from mediasync.engine import SyncOptions, SyncReport, run_sync
@@ -50,6 +51,7 @@ from mediasync.scan import printable
 from mediasync.state import StateStore, hold_lock
 from mediasync.status import print_status, status_json
 from mediasync.targets import Target, load_targets, only_one, select
+from mediasync.timings import Timings, since_process_start, wanted
 from mediasync.verify import VerifyReport, verify_entries
 from mediasync.watch import watch_paths
 
@@ -296,7 +298,11 @@ async def _sync_target(
     settings = target.settings
     try:
         _check_root(settings)
-        options = _options(settings, flags)
+        timings = Timings()
+        startup = since_process_start()
+        if startup is not None:
+            timings.add("startup", startup)
+        options = replace(_options(settings, flags), timings=timings)
         token = authorizer_for(settings)
         with hold_lock(settings.state_file):
             store = StateStore.open(settings.state_file, settings.location_id)
@@ -310,6 +316,12 @@ async def _sync_target(
         _Labelled(target.label, stderr=True).print(f"[red]error:[/] {shown(str(exc))}")
         return exc.exit_code
     display.finish(report, traffic)
+    if wanted():
+        disk = options.disk
+        way = "inline" if disk.inline else "in threads"
+        _Labelled(target.label, stderr=True).print(
+            f"{timings.describe()}; disk access {way}, {disk.slow_calls} slow calls"
+        )
     return exit_code_for(report)
 
 
@@ -377,12 +389,13 @@ async def _sync_remote(
     interrupts: Interrupts,
     verify_uploads: bool = False,
 ) -> tuple[SyncReport, Traffic]:
-    remote = _http(settings, token)
+    remote = _http(settings, token, options.disk)
     probe = HttpHostedProbe(_retry_policy(settings), settings.timeout) if verify_uploads else None
     if probe is not None:
         options = replace(options, verify=probe.probe)
     try:
-        await call_with_retries(options.retry, remote.check_access)
+        with options.timings.phase("access"):
+            await call_with_retries(options.retry, remote.check_access)
         report = await run_sync(
             options, remote, store, display.outcome, interrupts.stop, display.planned
         )
@@ -459,7 +472,7 @@ async def _watch_remote(
     log: EventLog,
     stop: asyncio.Event,
 ) -> WatchStats:
-    remote = _http(settings, token)
+    remote = _http(settings, token, options.disk)
     w = settings.watch
     daemon = Daemon(
         options,
@@ -624,7 +637,12 @@ def _verify(settings: Settings, content: bool) -> int:
     return EXIT_OK if not report.findings else EXIT_FAILED
 
 
-def _http(settings: Settings, token: Authorizer) -> HttpLibrary:
+def _http(settings: Settings, token: Authorizer, disk: DiskAccess | None = None) -> HttpLibrary:
     return HttpLibrary(
-        settings.base_url, token, settings.location_id, settings.api_version, settings.timeout
+        settings.base_url,
+        token,
+        settings.location_id,
+        settings.api_version,
+        settings.timeout,
+        disk=disk,
     )

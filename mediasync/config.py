@@ -161,7 +161,6 @@ class Settings:
     """None with `auth = "pit"`: the token is then the one in `token_env`."""
 
 
-
 def find_config(explicit: str | None) -> Path:
     """The config file to read: -c, else $MEDIASYNC_CONFIG, else ./mediasync.toml."""
     candidate = explicit or os.environ.get("MEDIASYNC_CONFIG") or DEFAULT_CONFIG_NAME

@@ -184,6 +184,7 @@ class Daemon:
                 types=self.options.policy.types,
                 clock=self.options.clock,
                 known_ids=self._known,
+                disk=self.options.disk,
                 verify=self.options.verify,
             )
             async with Pool(ctx, self._store, self._control, self._finished, self._fatal) as pool:

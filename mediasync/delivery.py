@@ -9,14 +9,13 @@ instead of uploading a second one. Further such copies are duplicates and are re
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-
-import aiofiles
 
 from mediasync.errors import LocalFileError, NotFoundError, RetryableError
 from mediasync.models import RemoteItem, UploadResult
@@ -103,11 +102,16 @@ def created_at_or_after(item: RemoteItem, moment: float) -> bool:
 
 
 async def hash_file(path: Path) -> str:
-    digest = hashlib.sha256()
+    """The file's sha256, computed in a worker thread so the event loop keeps moving bytes."""
     try:
-        async with aiofiles.open(path, "rb") as handle:
-            while chunk := await handle.read(1024 * 1024):
-                digest.update(chunk)
+        return await asyncio.to_thread(_hash_blocking, path)
     except OSError as exc:
         raise LocalFileError(f"cannot read: {exc.strerror}") from exc
+
+
+def _hash_blocking(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb", buffering=0) as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
     return digest.hexdigest()

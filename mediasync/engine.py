@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mediasync.diskio import DiskAccess
 from mediasync.drift import DriftReport, check_due, check_remote
 from mediasync.errors import RootError
 from mediasync.folders import ensure_folders
@@ -22,6 +23,7 @@ from mediasync.remote import RemoteLibrary
 from mediasync.retrying import RetryPolicy
 from mediasync.scan import scan_tree
 from mediasync.state import StateStore
+from mediasync.timings import Timings
 from mediasync.worker import Verify, WorkerContext
 
 
@@ -39,6 +41,8 @@ class SyncOptions:
     sleep: Sleep = asyncio.sleep
     remote_check_interval: float | None = None
     force_remote_check: bool = False
+    timings: Timings = field(default_factory=Timings)
+    disk: DiskAccess = field(default_factory=DiskAccess)
     follow_symlinks: bool = False
     verify: Verify | None = None
 
@@ -96,12 +100,19 @@ async def run_sync(
     control = PoolControl(
         options.concurrency, stop or asyncio.Event(), options.grace, options.sleep, options.clock
     )
-    adopted = await resolve_intents(remote, store, options.retry, options.clock)
+    timings = options.timings
+    with timings.phase("intents"):
+        adopted = await resolve_intents(remote, store, options.retry, options.clock)
     drift = None
     if _remote_check_due(options, store):
-        drift = await check_remote(remote, store, options.retry, options.clock)
-    local = await asyncio.to_thread(_scan, options)
-    the_plan = plan(local, store.snapshot(), options.policy)
+        with timings.phase("remote-check"):
+            drift = await check_remote(remote, store, options.retry, options.clock)
+    with timings.phase("scan"):
+        local = await asyncio.to_thread(_scan, options)
+    with timings.phase("state"):
+        state = store.snapshot()
+    with timings.phase("plan"):
+        the_plan = plan(local, state, options.policy)
     if the_plan.fatal:
         raise RootError(the_plan.fatal)
     report = SyncReport(the_plan, adopted=adopted, drift=drift)
@@ -112,9 +123,10 @@ async def run_sync(
     for rejection in the_plan.rejections:
         store.record_problem(rejection.path, OutcomeKind.REJECTED.value, rejection.reason)
 
-    folder_ids = await ensure_folders(
-        remote, store, options.root_folder, the_plan.folders, options.retry, control.stop
-    )
+    with timings.phase("folders"):
+        folder_ids = await ensure_folders(
+            remote, store, options.root_folder, the_plan.folders, options.retry, control.stop
+        )
     if control.stop.is_set():
         report.interrupted = True
         return report
@@ -125,10 +137,12 @@ async def run_sync(
         folder_ids=folder_ids,
         types=options.policy.types,
         clock=options.clock,
-        known_ids=known_ids(store),
+        known_ids=_known_ids(state),
+        disk=options.disk,
         verify=options.verify,
     )
-    report.outcomes.extend(await run_pool(the_plan.uploads, ctx, store, control, on_outcome))
+    with timings.phase("uploads"):
+        report.outcomes.extend(await run_pool(the_plan.uploads, ctx, store, control, on_outcome))
 
     deletes = the_plan.deletes
     if control.stop.is_set():
@@ -139,14 +153,18 @@ async def run_sync(
     elif the_plan.delete_blocked:
         report.deletes_skipped = the_plan.delete_blocked
         deletes = tuple(a for a in deletes if a.kind is ActionKind.DELETE_STALE)
-    report.outcomes.extend(await run_pool(deletes, ctx, store, control, on_outcome))
+    with timings.phase("deletes"):
+        report.outcomes.extend(await run_pool(deletes, ctx, store, control, on_outcome))
     report.interrupted = control.stop.is_set()
     return report
 
 
 def known_ids(store: StateStore) -> frozenset[str]:
     """Remote ids some recorded file owns: never adopted as a fresh copy of another upload."""
-    state = store.snapshot()
+    return _known_ids(store.snapshot())
+
+
+def _known_ids(state: SyncState) -> frozenset[str]:
     return frozenset(e.remote_id for e in state.entries.values()) | {
         s.remote_id for s in state.stale
     }

@@ -124,11 +124,10 @@ class Pool:
 
     async def _consume(self) -> None:
         while (outcome := await self._done.get()) is not None:
-            self._store.record(outcome)
             # A failed upload may still have been stored, its answer lost: its intent stays so
             # that the next pass lists the folder and adopts the copy instead of sending another.
-            if not (outcome.kind is OutcomeKind.FAILED and outcome.action.kind in UPLOADS):
-                self._store.end_intents(outcome.path)
+            settled = not (outcome.kind is OutcomeKind.FAILED and outcome.action.kind in UPLOADS)
+            self._store.record(outcome, end_intents=settled)
             self.outcomes.append(outcome)
             self._on_outcome(outcome)
 

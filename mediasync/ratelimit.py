@@ -64,7 +64,10 @@ class RateLimiter:
                     break
                 await self._sleep(wait)
             self._sent.append(now)
-            while len(self._sent) > self.max_requests:
+            # Sends older than the window (and the slack `observe` allows) can never make
+            # anyone wait again; without this, a large limit would keep every send for good.
+            horizon = now - self.interval - SHARED_SLACK_S
+            while len(self._sent) > self.max_requests or self._sent[0] <= horizon:
                 self._sent.popleft()
             self.requests += 1
 
@@ -81,9 +84,8 @@ class RateLimiter:
         if limit and limit >= 1:
             self.max_requests = int(limit)
         remaining = _number(headers.get("x-ratelimit-remaining"))
-        # Arrival and answer times differ from our send times: count a little generously.
-        ours = sum(1 for t in self._sent if t > now - self.interval - SHARED_SLACK_S)
-        if remaining == 0 and ours < self.max_requests:
+        # Counted only when the window is full: every answer would otherwise walk all sends.
+        if remaining == 0 and self._recent_sends(now) < self.max_requests:
             # Someone else shares this budget (all PITs of a trial account do): back off.
             self._resume_at = max(self._resume_at, now + self.interval)
         daily_left = _number(headers.get("x-ratelimit-daily-remaining"))
@@ -104,6 +106,10 @@ class RateLimiter:
         )
         self._resume_at = max(self._resume_at, now + pause)
         self._check_budget(now)
+
+    def _recent_sends(self, now: float) -> int:
+        # Arrival and answer times differ from our send times: count a little generously.
+        return sum(1 for t in self._sent if t > now - self.interval - SHARED_SLACK_S)
 
     def _check_budget(self, now: float) -> None:
         if self._budget_back_at is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 import unicodedata
 from collections.abc import Iterable
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mediasync.models import LocalFile, LocalSnapshot, Rejection, name_of
-from mediasync.rules import is_ignored
+from mediasync.rules import ignore_rules
 
 SYMLINK_SKIPPED = (
     "a symbolic link: skipped (set [local] follow_symlinks = true to follow links that stay "
@@ -45,7 +46,9 @@ def scan_tree(
     """
     if not root.is_dir():
         return LocalSnapshot(root_exists=False)
-    patterns = tuple(ignore)
+    rules = ignore_rules(tuple(ignore))
+    if under and rules(under):
+        return LocalSnapshot.of([])
     excluded = os.path.realpath(exclude) if exclude is not None else None
     real_root = os.path.realpath(root)
     files: list[LocalFile] = []
@@ -63,7 +66,9 @@ def scan_tree(
             continue
         for entry in entries:
             rel = f"{prefix}{entry.name}"
-            if is_ignored(rel, patterns):
+            # The folders above were let through on the way down: only this name and the
+            # whole path are left to judge.
+            if rules.name_matches(entry.name) or rules.path_matches(rel):
                 continue
             bad_name = _bad_name(entry.name)
             if bad_name:
@@ -164,27 +169,31 @@ def probe(
     return LocalFile(path, info.st_size, info.st_mtime_ns)
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
 def _without_clashes(files: list[LocalFile]) -> tuple[list[LocalFile], list[Rejection]]:
     """Keep one of several files whose names only differ in Unicode composition (NFC/NFD):
     in the library they would carry the same name, and one could be taken for the other."""
     kept: dict[str, LocalFile] = {}
     clashes: list[Rejection] = []
     for file in sorted(files, key=lambda f: f.path):
-        key = unicodedata.normalize("NFC", file.path)
+        key = file.path if file.path.isascii() else unicodedata.normalize("NFC", file.path)
         if key in kept:
             reason = f"same name as {kept[key].path!r} once composed: rename one of them"
             clashes.append(Rejection(printable(file.path), reason))
         else:
             kept[key] = file
-    return sorted(kept.values(), key=lambda f: f.path), clashes
+    return list(kept.values()), clashes  # still in path order: kept in the order seen
 
 
 def _bad_name(name: str) -> str | None:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return "name is not valid UTF-8: rename it"
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+    if not name.isascii():
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            return "name is not valid UTF-8: rename it"
+    if _CONTROL.search(name):
         return "name holds control characters (a line break, say): rename it"
     return None
 

@@ -6,15 +6,13 @@ Only fatal errors (a refused token, say) escape, to stop the whole run.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-import aiofiles
-
 from mediasync.delivery import Parcel, deliver, hash_file
+from mediasync.diskio import DiskAccess
 from mediasync.errors import (
     LocalFileError,
     MediasyncError,
@@ -66,6 +64,7 @@ class WorkerContext:
     known_ids: Collection[str] = frozenset()
     # `sync --verify`: does the new hosted URL serve the bytes sent (None: yes)?
     verify: Verify | None = None
+    disk: DiskAccess = field(default_factory=DiskAccess)
 
 
 async def perform(action: Action, ctx: WorkerContext) -> Outcome:
@@ -89,7 +88,8 @@ async def perform(action: Action, ctx: WorkerContext) -> Outcome:
 
 
 async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
-    current = await asyncio.to_thread(restat, ctx.root, action.path)
+    # One call for the stat and the leading bytes (see diskio.py for where it runs).
+    current, head = await ctx.disk.call(_look, ctx.root, action.path)
     if current is None:
         return Outcome(
             OutcomeKind.REJECTED, action, reason=f"vanished before it could be sent{RETRY_NEXT}"
@@ -97,7 +97,9 @@ async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
     reason = check_name_and_size(action.path, current.size, ctx.types)
     if reason is not None:
         return Outcome(OutcomeKind.REJECTED, action, reason=reason)
-    verdict = judge_content(action.path, await _read_head(ctx.root / action.path), ctx.types)
+    if isinstance(head, OSError):
+        raise LocalFileError(f"cannot read: {head.strerror}") from head
+    verdict = judge_content(action.path, head, ctx.types)
     if verdict.content_type is None:
         return Outcome(OutcomeKind.REJECTED, action, reason=verdict.reason)
 
@@ -118,7 +120,7 @@ async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
             # The old copy is gone from the library: send this one anew.
 
     folder_id = ctx.folder_ids[parent_of(action.path)]
-    sent = await _send_stable(action, ctx, folder_id, verdict.content_type)
+    sent = await _send_stable(action, ctx, folder_id, verdict.content_type, current)
     if sent is None:
         return Outcome(
             OutcomeKind.FAILED,
@@ -175,11 +177,19 @@ async def _rename_remote(remote_id: str, path: str, ctx: WorkerContext) -> bool:
 
 
 async def _send_stable(
-    action: Action, ctx: WorkerContext, folder_id: str | None, content_type: str
+    action: Action,
+    ctx: WorkerContext,
+    folder_id: str | None,
+    content_type: str,
+    looked: LocalFile,
 ) -> tuple[LocalFile, UploadResult] | None:
-    """Upload until the bytes sent are the file as it stood before and after sending."""
+    """Upload until the bytes sent are the file as it stood before and after sending.
+
+    `looked` is a stat taken before any byte of the body was read: it serves as the first
+    round's "before" (a change since then shows in the stat after sending, like any other).
+    """
+    before: LocalFile | None = looked
     for round_ in range(CONTENT_ROUNDS):
-        before = await asyncio.to_thread(restat, ctx.root, action.path)
         if before is None:
             if round_:
                 # A copy was sent and its removal may have failed: fail, so that the intent
@@ -192,9 +202,10 @@ async def _send_stable(
             # Cut short or unreadable mid-send. An earlier attempt whose answer was lost may
             # still have been stored: fail, so the intent stays and the next pass settles it.
             return None
-        after = await asyncio.to_thread(restat, ctx.root, action.path)
+        after = await ctx.disk.call(restat, ctx.root, action.path)
         if after == before and result.size == before.size:
             return before, result
+        before = after
         # The copy we just made holds a mix of old and new bytes: ours to remove.
         await _discard_copy(result.remote_id, ctx)
     return None
@@ -233,12 +244,16 @@ async def _delete_remote(remote_id: str, ctx: WorkerContext) -> None:
         return
 
 
-async def _read_head(path: Path) -> bytes:
+def _look(root: Path, path: str) -> tuple[LocalFile | None, bytes | OSError]:
+    """The file's stat and leading bytes (or why they could not be read). Blocking."""
+    current = restat(root, path)
+    if current is None:
+        return None, b""
     try:
-        async with aiofiles.open(path, "rb") as handle:
-            return await handle.read(SNIFF_BYTES)
+        with (root / path).open("rb") as handle:
+            return current, handle.read(SNIFF_BYTES)
     except OSError as exc:
-        raise LocalFileError(f"cannot read: {exc.strerror}") from exc
+        return current, exc
 
 
 def _failure(exc: MediasyncError) -> str:

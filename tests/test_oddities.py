@@ -3,6 +3,7 @@ vanishing files, new ignore rules, --checksum. Nothing here may delete a remote 
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 from dataclasses import replace
@@ -13,7 +14,7 @@ import pytest
 from mediasync import scan, worker
 from mediasync.config import MaxDelete
 from mediasync.engine import SyncOptions, SyncReport, run_sync
-from mediasync.errors import LocalFileError, RejectedError
+from mediasync.errors import RejectedError
 from mediasync.models import (
     ActionKind,
     LocalFile,
@@ -161,10 +162,14 @@ async def test_a_file_that_vanishes_before_its_turn_is_skipped_not_deleted(
 async def test_a_file_unreadable_at_send_time_is_skipped_with_a_reason(
     root: Path, store: StateStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def locked(path: Path) -> bytes:
-        raise LocalFileError("cannot read: Permission denied")
+    # Root reads any file whatever its mode, so the refusal is put where the read happens.
+    real_look = worker._look
 
-    monkeypatch.setattr(worker, "_read_head", locked)
+    def locked(base: Path, path: str) -> tuple[LocalFile | None, bytes | OSError]:
+        current, _ = real_look(base, path)
+        return current, PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(worker, "_look", locked)
     remote = MemoryLibrary()
     report = await sync(root, remote, store)
     assert {o.kind for o in report.outcomes} == {OutcomeKind.REJECTED}

@@ -99,3 +99,14 @@ async def test_daily_budget_stops_until_it_resets() -> None:
         await limit.acquire()
     clock.now += 3600
     await limit.acquire()
+
+
+async def test_a_huge_limit_keeps_only_the_recent_window_of_sends() -> None:
+    # Every answer is observed; a limiter that kept each send would slow down as a run grows.
+    clock = Clock()
+    limit = limiter(clock, 1_000_000)
+    for _ in range(200):
+        await limit.acquire()
+        limit.observe({"x-ratelimit-remaining": "999999"})
+        await clock.sleep(1.0)
+    assert len(limit._sent) <= 12

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fnmatch
+
 import pytest
 
 from mediasync.formats import TEXT_FORMATS, detect
 from mediasync.rules import (
+    DEFAULT_IGNORE,
     REJECT,
     SNIFF_BYTES,
     TypeRules,
@@ -56,6 +59,45 @@ def test_extra_ignore_patterns_match_names_and_paths() -> None:
     assert is_ignored("raw/shot.png", ["raw/*"])
     assert is_ignored("a/b/file.psd", ["*.psd"])
     assert not is_ignored("a/raw.png", ["raw/*"])
+
+
+def fnmatch_one_by_one(path: str, extra: tuple[str, ...]) -> bool:
+    """The rule as documented, pattern by pattern: what the compiled rules must agree with."""
+    parts = path.split("/")
+    for pattern in (*DEFAULT_IGNORE, *extra):
+        if "/" in pattern:
+            if fnmatch.fnmatchcase(path, pattern):
+                return True
+        elif any(fnmatch.fnmatchcase(part, pattern) for part in parts):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("extra", [(), ("raw/*",), ("*.psd", "b?d[0-9].png", "x/*/y*")])
+def test_compiled_ignore_rules_agree_with_fnmatch(extra: tuple[str, ...]) -> None:
+    paths = [
+        "a.png",
+        ".DS_Store",
+        "raw/shot.png",
+        "a/raw/shot.png",
+        "a/b/file.psd",
+        "bad1.png",
+        "bad12.png",
+        "x/q/yes.png",
+        "x/q/r/yes.png",
+        "~$doc.docx",
+        "dir.tmp/a.png",
+        "#x#",
+        "4913",
+        "a/4913/b.png",
+        "Thumbs.db",
+        "thumbs.db",
+        "a\nb.png",
+        "Café.jpg",
+        "[x].png",
+    ]
+    for path in paths:
+        assert is_ignored(path, extra) is fnmatch_one_by_one(path, extra), path
 
 
 @pytest.mark.parametrize(

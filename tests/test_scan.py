@@ -36,6 +36,15 @@ def test_walk_finds_files_skips_junk_and_the_state_folder(tmp_path: Path) -> Non
     assert snapshot.rejected == () and snapshot.unreadable == ()
 
 
+def test_ignored_folders_and_path_patterns_hide_everything_below(tmp_path: Path) -> None:
+    for rel in ("keep/a.png", ".cache/b.png", "raw/c.png", "keep/raw/d.png", "x/y.tmp/e.png"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"1")
+    assert sorted(scan_tree(tmp_path, ["raw/*"]).files) == ["keep/a.png", "keep/raw/d.png"]
+    assert scan_tree(tmp_path, under=".cache").files == {}
+    assert sorted(scan_tree(tmp_path, under="keep").files) == ["keep/a.png", "keep/raw/d.png"]
+
+
 def test_missing_root_is_reported_not_raised(tmp_path: Path) -> None:
     assert not scan_tree(tmp_path / "nope").root_exists
 

@@ -113,6 +113,18 @@ def test_intents_round_trip(tmp_path: Path) -> None:
     assert store.pending_intents() == []
 
 
+def test_an_outcome_and_the_end_of_its_intents_commit_together(tmp_path: Path) -> None:
+    store = StateStore.open(tmp_path / "state.db", "loc")
+    store.begin_intent("upload", "a.png", "a.png", "f", 10.0, size=3, mtime_ns=4)
+    store.begin_intent("upload", "b.png", "b.png", "f", 10.0, size=3, mtime_ns=4)
+    store.record(
+        Outcome(OutcomeKind.UPLOADED, Action(ActionKind.UPLOAD, "a.png"), entry("a.png")),
+        end_intents=True,
+    )
+    assert [i.path for i in store.pending_intents()] == ["b.png"]
+    assert list(store.snapshot().entries) == ["a.png"]
+
+
 def test_second_run_cannot_take_the_lock(tmp_path: Path) -> None:
     db = tmp_path / "state.db"
     with hold_lock(db), pytest.raises(LockHeldError, match="another mediasync run"), hold_lock(db):

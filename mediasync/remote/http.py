@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp.helpers import content_disposition_header
+from aiohttp.payload import Payload
 
 from mediasync.config import Secret
+from mediasync.diskio import DiskAccess
 from mediasync.errors import (
     AuthError,
     MediasyncError,
@@ -29,7 +30,8 @@ from mediasync.errors import (
 from mediasync.models import RemoteItem, UploadResult
 from mediasync.ratelimit import RateLimiter
 from mediasync.remote.auth import Authorizer, StaticToken
-from mediasync.remote.streaming import Digest, FileBody
+from mediasync.remote.form import UploadForm
+from mediasync.remote.streaming import Digest
 
 PAGE_SIZE = 100
 _TRANSIENT_401 = "command timed out"
@@ -48,6 +50,7 @@ class HttpLibrary:
         timeout: float = 300.0,
         session: aiohttp.ClientSession | None = None,
         limiter: RateLimiter | None = None,
+        disk: DiskAccess | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
         self._location = location_id
@@ -57,6 +60,7 @@ class HttpLibrary:
             "Accept": "application/json",
         }
         self.limiter = limiter or RateLimiter()
+        self.disk = disk or DiskAccess()
         # The longest page the server has returned: a shorter one is surely the last.
         self._page_cap = 1
         self._session = session or aiohttp.ClientSession(
@@ -115,22 +119,14 @@ class HttpLibrary:
         self, path: Path, size: int, name: str, parent_id: str | None, content_type: str
     ) -> UploadResult:
         digest = Digest()
+        fields = [("name", name), *([("parentId", parent_id)] if parent_id else [])]
+        fields.append(("hosted", "false"))
 
-        def form() -> aiohttp.MultipartWriter:
+        def form() -> UploadForm:
             nonlocal digest
             # A resend after a token refresh rereads the file: the digest must be of that read.
             digest = Digest()
-            writer = aiohttp.MultipartWriter("form-data")
-            _add_field(writer, "name", name)
-            if parent_id:
-                _add_field(writer, "parentId", parent_id)
-            _add_field(writer, "hosted", "false")
-            part = FileBody(path, size, content_type, digest)
-            part.headers["Content-Disposition"] = content_disposition_header(
-                "form-data", quote_fields=False, name="file", filename=name
-            )
-            writer.append_payload(part)
-            return writer
+            return UploadForm(fields, path, size, name, content_type, digest, self.disk)
 
         body = await self._request("POST", "/medias/upload-file", data=form)
         if not isinstance(body, dict):
@@ -180,7 +176,7 @@ class HttpLibrary:
         *,
         params: dict[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
-        data: Callable[[], aiohttp.MultipartWriter] | None = None,
+        data: Callable[[], Payload] | None = None,
     ) -> Any:
         """One request; resent once, body rebuilt, when a refreshed token can cure a 401."""
         what = f"{method} {path}"
@@ -208,7 +204,7 @@ class HttpLibrary:
         path: str,
         params: dict[str, str] | None,
         json_body: dict[str, Any] | None,
-        data: Callable[[], aiohttp.MultipartWriter] | None,
+        data: Callable[[], Payload] | None,
         authorization: Secret,
     ) -> tuple[int, Any, str]:
         what = f"{method} {path}"
@@ -311,8 +307,3 @@ def _parse_item(item: dict[str, Any], folders: bool) -> RemoteItem | None:
         url=url if isinstance(url, str) else None,
         created_at=created if isinstance(created, str) else None,
     )
-
-
-def _add_field(form: aiohttp.MultipartWriter, name: str, value: str) -> None:
-    part = form.append(value, {"Content-Type": "text/plain; charset=utf-8"})
-    part.set_content_disposition("form-data", name=name)

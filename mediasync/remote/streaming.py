@@ -1,18 +1,19 @@
-"""Streaming a local file as an upload body: read in chunks with aiofiles, hashed as it goes.
+"""Streaming a local file as an upload body: read and hashed in worker threads, chunk by chunk.
 
-A new `FileBody` is built for every attempt, so a retry always rereads the file from disk.
+Every attempt reads the file anew (see remote/form.py), so a retry always rereads it from disk.
+A large file is opened, read and hashed in a worker thread, one hop per chunk, so the loop
+only moves bytes to the socket; a file that fits one chunk is read as diskio.py decides.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import BinaryIO
 
-import aiofiles
-from aiohttp.abc import AbstractStreamWriter
-from aiohttp.payload import Payload
-
+from mediasync.diskio import DiskAccess
 from mediasync.errors import LocalFileError
 
 CHUNK_BYTES = 256 * 1024
@@ -33,43 +34,47 @@ class Digest:
         return self._hash.hexdigest()
 
 
-async def read_chunks(path: Path, size: int, digest: Digest) -> AsyncIterator[bytes]:
-    """Exactly `size` bytes of the file, in chunks; a file that shrank under us is an error."""
-    remaining = size
+def _open_and_read(path: Path, count: int, digest: Digest) -> tuple[BinaryIO, bytes]:
+    handle = path.open("rb", buffering=0)
     try:
-        async with aiofiles.open(path, "rb") as handle:
-            while remaining > 0:
-                chunk = await handle.read(min(CHUNK_BYTES, remaining))
-                if not chunk:
+        return handle, _read(handle, count, digest)
+    except BaseException:
+        handle.close()
+        raise
+
+
+def _read(handle: BinaryIO, count: int, digest: Digest) -> bytes:
+    chunk = handle.read(count)
+    digest.update(chunk)  # hashlib lets go of the GIL: hashing here overlaps the loop's work
+    return chunk
+
+
+async def read_chunks(
+    path: Path, size: int, digest: Digest, disk: DiskAccess | None = None
+) -> AsyncIterator[bytes]:
+    """Exactly `size` bytes of the file, in chunks; a file that shrank under us is an error.
+
+    A file that fits one chunk is read through `disk` (inline while the disk is fast, see
+    diskio.py); larger ones always in threads, where their hashing overlaps the sending.
+    """
+    remaining = size
+    first = min(CHUNK_BYTES, remaining)
+    try:
+        if disk is not None and size <= CHUNK_BYTES:
+            handle, chunk = await disk.call(_open_and_read, path, first, digest)
+        else:
+            handle, chunk = await asyncio.to_thread(_open_and_read, path, first, digest)
+        try:
+            while True:
+                if not chunk and remaining > 0:
                     raise LocalFileError(f"{path.name} shrank while it was being sent")
-                digest.update(chunk)
                 remaining -= len(chunk)
-                yield chunk
+                if chunk:
+                    yield chunk
+                if remaining <= 0:
+                    return
+                chunk = await asyncio.to_thread(_read, handle, min(CHUNK_BYTES, remaining), digest)
+        finally:
+            handle.close()
     except OSError as exc:
         raise LocalFileError(f"cannot read {path.name}: {exc.strerror}") from exc
-
-
-class FileBody(Payload):
-    """A multipart part whose bytes come from disk as the request is written, never all at once."""
-
-    def __init__(self, path: Path, size: int, content_type: str, digest: Digest) -> None:
-        super().__init__(path, content_type=content_type)
-        self._path = path
-        self._size = size
-        self._length = size
-        self._digest = digest
-
-    async def write(self, writer: AbstractStreamWriter) -> None:
-        async for chunk in read_chunks(self._path, self._length, self._digest):
-            await writer.write(chunk)
-
-    async def write_with_length(
-        self, writer: AbstractStreamWriter, content_length: int | None
-    ) -> None:
-        await self.write(writer)
-
-    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
-        raise TypeError("a streamed file body cannot be decoded to text")
-
-    async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
-        raise TypeError("a streamed file body is never held in memory")

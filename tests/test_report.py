@@ -1,0 +1,42 @@
+"""Per-file lines (`sync -v`, the daemon): the same words on a terminal and off it, one line
+each, with names escaped."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+
+from mediasync.models import Action, ActionKind, Outcome, OutcomeKind, StateEntry
+from mediasync.report import print_outcome
+
+PATH = "a/[b] c\x1b.png"
+ENTRY = StateEntry(PATH, 1, 2, "h", "r1", "https://x/r1.png", None, 3.0)
+OUTCOMES = [
+    Outcome(OutcomeKind.UPLOADED, Action(ActionKind.UPLOAD, PATH), ENTRY),
+    Outcome(OutcomeKind.UPLOADED, Action(ActionKind.REPLACE, PATH), ENTRY, reason="sent as png"),
+    Outcome(OutcomeKind.DELETED, Action(ActionKind.DELETE_STALE, PATH)),
+    Outcome(OutcomeKind.UNCHANGED, Action(ActionKind.REPLACE, PATH), ENTRY),
+    Outcome(OutcomeKind.REJECTED, Action(ActionKind.UPLOAD, PATH), reason="empty [file]"),
+    Outcome(OutcomeKind.FAILED, Action(ActionKind.UPLOAD, PATH), reason="500\nboom"),
+]
+
+
+def printed(outcome: Outcome, terminal: bool) -> str:
+    out = io.StringIO()
+    console = Console(
+        file=out, force_terminal=terminal, color_system=None, highlight=False, soft_wrap=True
+    )
+    print_outcome(console, outcome)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("outcome", OUTCOMES, ids=lambda o: o.kind.value)
+def test_plain_lines_read_as_rich_ones(outcome: Outcome) -> None:
+    assert printed(outcome, terminal=False) == printed(outcome, terminal=True)
+
+
+def test_a_line_is_one_line_with_the_name_escaped() -> None:
+    line = printed(OUTCOMES[0], terminal=False)
+    assert line == "uploaded a/[b] c\\x1b.png → https://x/r1.png\n"
