@@ -44,6 +44,9 @@ def main() -> int:
         say(f"rescan: first sync of {rescan.files} files took {rescan.build.wall:.1f} s")
         sizes = (10, 20) if small else SIZES_MB
         memory = MemoryCase(work / "memory", sizes)
+        limited = None
+        if not args.skip_rate_limited:
+            limited = RateLimitedCase(work / "ratelimited", files=200 if small else 1000)
         try:
             for round_no in range(1, args.rounds + 1):
                 say(f"round {round_no} of {args.rounds}")
@@ -56,17 +59,14 @@ def main() -> int:
                 for size in sizes:
                     run_m = memory.run_once(size)
                     say(f"  memory {size} MiB: {run_m.max_rss_mb:.1f} MB, {run_m.wall:.2f} s")
+                if limited is not None:
+                    run_l = limited.run_once()
+                    say(f"  rate-limited: {run_l.wall:.1f} s (minimum {run_l.minimum:.1f} s)")
         finally:
             throughput.close()
             rescan.close()
             memory.close()
-        limited = None
-        if not args.skip_rate_limited:
-            limited = RateLimitedCase(work / "ratelimited", files=200 if small else 1000)
-            try:
-                run_l = limited.run_once()
-                say(f"rate-limited: {run_l.wall:.1f} s (minimum {run_l.minimum:.1f} s)")
-            finally:
+            if limited is not None:
                 limited.close()
         sections = {
             "throughput": "## Cases 1 and 5: throughput and CPU per file\n\n"
