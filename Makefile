@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint typecheck unit demo chaos bench watch-check clean
+.PHONY: venv test lint typecheck unit demo chaos bench profile watch-check clean
 
 venv: $(STAMP)
 
@@ -44,3 +44,7 @@ watch-check: venv
 
 bench: venv
 	$(BIN)/python -m bench.run
+
+profile: venv
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench.profile

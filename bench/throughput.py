@@ -92,6 +92,7 @@ class ThroughputCase:
             return run_child(argv, cwd=Path(__file__).resolve().parent.parent)
         child = run_child(self.workspace.sync_argv(), env=sync_env(timings=True))
         self.last_summary = summary_line(child.stdout)
+        self.last_timings = child.stderr.strip()
         if "disk access in threads" in child.stderr:
             self.threaded_runs += 1
         return child

@@ -123,19 +123,77 @@ def same_family(a: str, b: str) -> bool:
 
 
 def candidates(head: bytes) -> list[str]:
-    """Extensions the leading bytes are consistent with, likeliest first; [] for unknown."""
+    """Extensions of ours the leading bytes are consistent with, likeliest first; [] for none.
+
+    Only the library's signatures of our own formats are tried (see _OUR_SIGNATURES): the
+    answer is what `puremagic.magic_string` gives, less the formats we never accept.
+    """
     if not head:
         return []
     try:
-        matches = puremagic.magic_string(head)
-    except (puremagic.PureError, ValueError):
+        matches = _identify(head[: puremagic.main.max_head], head[-puremagic.main.max_foot :])
+    except puremagic.PureError:
         return []
     found: list[str] = []
     for match in matches:
-        ext = match.extension.lstrip(".").lower()
-        if ext and ext not in found:
+        ext = _ext_of(match)
+        if ext in _RELEVANT and ext not in found:
             found.append(ext)
     return found
+
+
+def _ext_of(row: puremagic.main.PureMagic | puremagic.main.PureMagicWithConfidence) -> str:
+    return str(row.extension).lstrip(".").lower()
+
+
+# Formats whose signatures can decide a verdict: ours, and their families' other members.
+_RELEVANT = frozenset(FORMATS).union(*(f for f in _FAMILIES if set(f) & set(FORMATS)))
+
+
+def _our_signatures() -> tuple[puremagic.main.PureMagic, ...]:
+    """The library's leading-byte signatures that can lead to one of our formats: those of
+    our formats, and the stems its multi-part signatures (RIFF → WAV, WEBP, AVI) grow from."""
+    return tuple(
+        row
+        for row in puremagic.main.magic_header_array
+        if _ext_of(row) in _RELEVANT or row.byte_match in puremagic.main.multi_part_dict
+    )
+
+
+# The library tries each of its ~1,400 signatures in a Python loop, 0.24 ms a file: a tenth of
+# what a small upload costs (docs/benchmarks.md). Our formats need about 220 of them.
+_OUR_SIGNATURES = _our_signatures()
+
+
+def _identify(
+    header: bytes, footer: bytes
+) -> list[puremagic.main.PureMagicWithConfidence]:
+    """puremagic's own matching (`puremagic.main._identify_all`), over our signatures only;
+    tests/test_formats.py checks it answers as the library does."""
+    lib = puremagic.main
+    matches = [
+        row
+        for row in _OUR_SIGNATURES
+        if row.offset + len(row.byte_match) <= len(header)
+        and header[row.offset : row.offset + len(row.byte_match)] == row.byte_match
+    ]
+    for row in lib.magic_footer_array:
+        end = row.offset + len(row.byte_match)
+        if (footer[row.offset : end] if end != 0 else footer[row.offset :]) == row.byte_match:
+            matches.append(row)
+    grown = set()
+    for matched in matches:
+        for part in lib.multi_part_dict.get(matched.byte_match, ()):
+            end = part.offset + len(part.byte_match)
+            if part.offset < 0:
+                area = footer[part.offset : end] if end != 0 else footer[part.offset :]
+                stem = matched.byte_match + part.byte_match
+            else:
+                area = header[part.offset : end] if end <= len(header) else b""
+                stem = header[matched.offset : end]
+            if area == part.byte_match:
+                grown.add(part._replace(byte_match=stem))
+    return lib._confidence([*matches, *grown])
 
 
 def content_matches(ext: str, head: bytes) -> bool:
