@@ -609,7 +609,7 @@ def _verify(settings: Settings, content: bool) -> int:
         console.print("nothing synced yet: run mediasync sync first")
         return EXIT_OK
     try:
-        entries = list(store.snapshot().entries.values())
+        entries = sorted(store.snapshot().entries.values(), key=lambda e: e.path)
     finally:
         store.close()
 
