@@ -43,6 +43,11 @@ def busiest(raw: Path, top: int) -> list[str]:
     return [f"{n / busy * 100:5.1f}%  {name})" for name, n in inclusive.most_common(top)]
 
 
+def record(spy: str, out: Path) -> list[str]:
+    """py-spy sampling 250 times a second into `out`, as collapsed stacks."""
+    return [spy, "record", "-r", "250", "-f", "raw", "-o", str(out)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=2000)
@@ -57,35 +62,13 @@ def main() -> int:
         try:
             client_raw, sandbox_raw = work / "client.txt", work / "sandbox.txt"
             server = subprocess.Popen(
-                [
-                    spy,
-                    "record",
-                    "-r",
-                    "250",
-                    "-f",
-                    "raw",
-                    "-o",
-                    str(sandbox_raw),
-                    "--pid",
-                    str(case.sandbox.pid),
-                ],
+                [*record(spy, sandbox_raw), "--pid", str(case.sandbox.pid)],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
             time.sleep(1.0)  # py-spy attaches
             subprocess.run(
-                [
-                    spy,
-                    "record",
-                    "-r",
-                    "250",
-                    "-f",
-                    "raw",
-                    "-o",
-                    str(client_raw),
-                    "--",
-                    *case.workspace.sync_argv(),
-                ],
+                [*record(spy, client_raw), "--", *case.workspace.sync_argv()],
                 env=sync_env(),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
