@@ -42,8 +42,11 @@ chaos: venv
 watch-check: venv
 	$(BIN)/python -m bench.watch_check
 
+# The commit before the speed-ups of issue 6: its figures stand beside today's.
+BENCH_BEFORE ?= d7f1970
+
 bench: venv
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run --before $(BENCH_BEFORE)
 
 profile: venv
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

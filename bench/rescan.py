@@ -15,7 +15,7 @@ from pathlib import Path
 from bench.corpus import wide_tree
 from bench.measure import median, run_child
 from bench.sandbox_process import UNLIMITED, SandboxProcess
-from bench.workspace import Workspace, summary_line, sync_env
+from bench.workspace import Before, Workspace, summary_line, sync_env
 
 FILES = 100_000
 PHASES = ("startup", "access", "scan", "state", "plan")
@@ -32,8 +32,10 @@ class RescanRun:
 
 
 class RescanCase:
-    def __init__(self, work: Path, files: int = FILES) -> None:
+    def __init__(self, work: Path, files: int = FILES, before: Before | None = None) -> None:
         self.files = files
+        self.before = before
+        self.before_runs: list[RescanRun] = []
         media = work / "media"
         started = time.perf_counter()
         wide_tree(media, files)
@@ -51,9 +53,11 @@ class RescanCase:
             raise SystemExit(f"rescan: the first sync failed ({uploads} uploads)")
         self.build_summary = summary_line(self.build.stdout)
 
-    def run_once(self) -> RescanRun:
+    def run_once(self, old: bool = False) -> RescanRun:
+        """One no-change sync; `old`: by the mediasync of `self.before`."""
+        src = self.before.src if old and self.before is not None else None
         before = self.sandbox.stats()
-        child = run_child(self.workspace.sync_argv(), env=sync_env(timings=True))
+        child = run_child(self.workspace.sync_argv(), env=sync_env(timings=True, src=src))
         after = self.sandbox.stats()
         if child.returncode != 0:
             print(child.stdout[-2000:], child.stderr[-2000:], file=sys.stderr)
@@ -71,7 +75,7 @@ class RescanCase:
             int(after["uploads"]) - int(before["uploads"]),
             phases,
         )
-        self.runs.append(run)
+        (self.before_runs if old else self.runs).append(run)
         return run
 
     def close(self) -> None:
@@ -101,6 +105,16 @@ class RescanCase:
         if scan == scan:  # not NaN: the runs reported their phases
             lines.append(f"| files scanned per second (scan phase) | {self.files / scan:,.0f} |")
         lines += ["", "Every run: " + "; ".join(f"{r.wall:.2f} s" for r in self.runs) + "."]
+        if self.before_runs and self.before is not None:
+            old = median([r.wall for r in self.before_runs])
+            lines += [
+                "",
+                f"Before and after: mediasync at {self.before.label}, in the same rounds: "
+                f"{old:.2f} s wall, {median([r.cpu for r in self.before_runs]):.2f} s CPU, "
+                f"{median([r.requests for r in self.before_runs]):.0f} requests "
+                f"(runs: {'; '.join(f'{r.wall:.2f} s' for r in self.before_runs)}); "
+                f"now {wall:.2f} s.",
+            ]
         return "\n".join(lines)
 
     def _phase_names(self) -> list[str]:

@@ -2,9 +2,11 @@
 round runs every measurement once, so a disturbance from other load hits all of them alike),
 then medians and ratios written to the file's sections, with the machine they ran on.
 
-    python -m bench.run [--rounds 3] [--skip-rate-limited] [--small]
+    python -m bench.run [--rounds 3] [--skip-rate-limited] [--small] [--before REV]
 
 `--small` shrinks every case (for trying the script out); its figures are not written.
+`--before REV` also runs mediasync as it was at commit REV in cases 1 and 2, in the same
+rounds, for before/after figures (`make bench` passes the commit before the speed-ups).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from bench.memory import SIZES_MB, MemoryCase
 from bench.ratelimited import RateLimitedCase
 from bench.report import machine, write_section
 from bench.rescan import RescanCase
-from bench.throughput import TOOLS, ThroughputCase
+from bench.throughput import ThroughputCase
+from bench.workspace import Before
 
 NOTE = (
     "Measured on a shared 2-core machine: other work may have been running at the same time, "
@@ -32,15 +35,19 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-rate-limited", action="store_true")
     parser.add_argument("--small", action="store_true", help="tiny cases; nothing is written")
+    parser.add_argument("--before", metavar="REV", help="also time mediasync at commit REV")
     args = parser.parse_args()
     started = time.perf_counter()
     header = f"Machine: {machine()}.\n\n{NOTE}\n\n"
     with tempfile.TemporaryDirectory(prefix="mediasync-bench-") as tmp:
         work = Path(tmp)
         small = args.small
+        before = Before.export(args.before, work / "before") if args.before else None
         say(f"building the cases in {work}")
-        throughput = ThroughputCase(work / "throughput", files=200 if small else 2000)
-        rescan = RescanCase(work / "rescan", files=2000 if small else 100_000)
+        throughput = ThroughputCase(
+            work / "throughput", files=200 if small else 2000, before=before
+        )
+        rescan = RescanCase(work / "rescan", files=2000 if small else 100_000, before=before)
         say(f"rescan: first sync of {rescan.files} files took {rescan.build.wall:.1f} s")
         sizes = (10, 20) if small else SIZES_MB
         memory = MemoryCase(work / "memory", sizes)
@@ -51,11 +58,14 @@ def main() -> int:
             for round_no in range(1, args.rounds + 1):
                 say(f"round {round_no} of {args.rounds}")
                 # Alternate who goes first, so neither always meets a warmer cache.
-                for tool in TOOLS if round_no % 2 else reversed(TOOLS):
+                tools = throughput.tools
+                for tool in tools if round_no % 2 else tuple(reversed(tools)):
                     run = throughput.run_once(tool)
                     say(f"  throughput {tool}: {run.wall:.2f} s")
-                run_r = rescan.run_once()
-                say(f"  rescan: {run_r.wall:.2f} s, {run_r.requests} requests")
+                for old in (False, True) if before else (False,):
+                    run_r = rescan.run_once(old)
+                    who = " (before)" if old else ""
+                    say(f"  rescan{who}: {run_r.wall:.2f} s, {run_r.requests} requests")
                 for size in sizes:
                     run_m = memory.run_once(size)
                     say(f"  memory {size} MiB: {run_m.max_rss_mb:.1f} MB, {run_m.wall:.2f} s")

@@ -14,7 +14,7 @@ from pathlib import Path
 from bench.corpus import small_tree
 from bench.measure import ChildRun, median, run_child
 from bench.sandbox_process import TOKEN, UNLIMITED, SandboxProcess
-from bench.workspace import Workspace, summary_line, sync_env
+from bench.workspace import Before, Workspace, summary_line, sync_env
 
 FILES = 2000
 CONCURRENCY = 3
@@ -42,8 +42,17 @@ class UploadRun:
 
 
 class ThroughputCase:
-    def __init__(self, work: Path, files: int = FILES, concurrency: int = CONCURRENCY) -> None:
+    def __init__(
+        self,
+        work: Path,
+        files: int = FILES,
+        concurrency: int = CONCURRENCY,
+        before: Before | None = None,
+    ) -> None:
         self.files = files
+        self.before = before
+        # "before": mediasync as it was at an earlier commit, for the before/after figures.
+        self.tools = TOOLS if before is None else (*TOOLS, "before")
         self.concurrency = concurrency
         self.media = work / "media"
         self.bytes = small_tree(self.media, files)
@@ -90,6 +99,9 @@ class ThroughputCase:
                 str(self.concurrency),
             ]
             return run_child(argv, cwd=Path(__file__).resolve().parent.parent)
+        if tool == "before":
+            assert self.before is not None
+            return run_child(self.workspace.sync_argv(), env=sync_env(src=self.before.src))
         child = run_child(self.workspace.sync_argv(), env=sync_env(timings=True))
         self.last_summary = summary_line(child.stdout)
         self.last_timings = child.stderr.strip()
@@ -132,4 +144,16 @@ class ThroughputCase:
             f"In {self.threaded_runs} of the {len(ours)} mediasync runs, file calls were slow "
             "enough (other load) that it moved file access to threads for the rest of the run.",
         ]
+        before = self.of("before")
+        if before and self.before is not None:
+            wall_b = median([r.wall for r in before])
+            lines += [
+                "",
+                f"Before and after: mediasync at {self.before.label} ran in the same rounds, "
+                f"against the same sandbox: {wall_b:.2f} s wall "
+                f"({wall_b / wall_c:.2f}x the ceiling), "
+                f"{median([r.cpu_per_file_ms for r in before]):.2f} ms of client CPU per file, "
+                f"{median([r.sandbox_cpu_per_upload_ms for r in before]):.2f} ms of sandbox "
+                f"CPU per upload; now {wall_m:.2f} s ({wall_b / wall_m:.2f}x faster).",
+            ]
         return "\n".join(lines)
