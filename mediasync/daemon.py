@@ -496,7 +496,12 @@ class Daemon:
             await within_grace(
                 self._control,
                 resolve_intents(
-                    self._remote, self._store, self.options.retry, self.options.clock, skip
+                    self._remote,
+                    self._store,
+                    self.options.root,
+                    self.options.retry,
+                    self.options.clock,
+                    skip,
                 ),
             )
         except MediasyncError as exc:
@@ -513,6 +518,7 @@ class Daemon:
                 resolve_intents(
                     self._remote,
                     self._store,
+                    self.options.root,
                     self.options.retry,
                     self.options.clock,
                     skip=set(self._in_flight),

@@ -102,7 +102,7 @@ async def run_sync(
     )
     timings = options.timings
     with timings.phase("intents"):
-        adopted = await resolve_intents(remote, store, options.retry, options.clock)
+        adopted = await resolve_intents(remote, store, options.root, options.retry, options.clock)
     drift = None
     if _remote_check_due(options, store):
         with timings.phase("remote-check"):
