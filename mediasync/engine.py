@@ -23,6 +23,7 @@ from mediasync.remote import RemoteLibrary
 from mediasync.retrying import RetryPolicy
 from mediasync.scan import scan_tree
 from mediasync.state import StateStore
+from mediasync.strangers import check_for_strangers, is_fresh
 from mediasync.timings import Timings
 from mediasync.worker import Verify, WorkerContext
 
@@ -123,6 +124,9 @@ async def run_sync(
     for rejection in the_plan.rejections:
         store.record_problem(rejection.path, OutcomeKind.REJECTED.value, rejection.reason)
 
+    if the_plan.uploads and not options.policy.force and is_fresh(state, store.folders()):
+        with timings.phase("strangers"):
+            await check_for_strangers(remote, options.root_folder, the_plan.uploads, options.retry)
     with timings.phase("folders"):
         folder_ids = await ensure_folders(
             remote, store, options.root_folder, the_plan.folders, options.retry, control.stop

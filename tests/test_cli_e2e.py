@@ -148,6 +148,21 @@ def test_delete_guard_refuses_sixty_percent_until_forced(
     assert len(sandbox.library.files()) == len(files) - len(removed)
 
 
+def test_a_lost_state_file_stops_a_first_sync_until_forced(
+    config: Path, media: Path, sandbox: BackgroundSandbox
+) -> None:
+    assert run(config, "sync").exit_code == 0
+    for leftover in (media / ".mediasync").glob("state.db*"):
+        leftover.unlink()
+    refused = run(config, "sync")
+    assert refused.exit_code == 4, refused.output
+    assert "a lost or new state file?" in refused.output
+    assert uploads(sandbox) == len(example_files())
+    forced = run(config, "sync", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert len(sandbox.library.files()) == 2 * len(example_files())
+
+
 def test_wrong_token_is_fatal_and_never_printed(config: Path, sandbox: BackgroundSandbox) -> None:
     result = run(config, "sync", token="pit-not-the-right-one")
     assert result.exit_code == 3
