@@ -305,7 +305,7 @@ async def _sync_target(
         options = replace(_options(settings, flags), timings=timings)
         token = authorizer_for(settings)
         with hold_lock(settings.state_file):
-            store = StateStore.open(settings.state_file, settings.location_id)
+            store = StateStore.open(settings.state_file, settings.location_id, settings.root_folder)
             try:
                 report, traffic = await _sync_remote(
                     settings, token, options, store, display, interrupts, flags.verify
@@ -445,7 +445,7 @@ async def _watch_target(target: Target, log: EventLog, stop: asyncio.Event) -> i
         options = _options(settings)
         token = authorizer_for(settings)
         with hold_lock(settings.state_file):
-            store = StateStore.open(settings.state_file, settings.location_id)
+            store = StateStore.open(settings.state_file, settings.location_id, settings.root_folder)
             try:
                 stats = await _watch_remote(settings, token, options, store, log, stop)
             finally:
@@ -531,7 +531,9 @@ def _ls(settings: Settings, whole: bool) -> int:
 
 
 def _manifest(settings: Settings, fmt: str) -> int:
-    store = StateStore.open_existing(settings.state_file, settings.location_id)
+    store = StateStore.open_existing(
+        settings.state_file, settings.location_id, settings.root_folder
+    )
     if store is None:
         _errors().print("nothing synced yet: run mediasync sync first")
         click.echo(render_manifest(SyncState(), fmt), nl=False)
@@ -604,7 +606,9 @@ def _doctor_target(settings: Settings, path: Path, write: bool) -> list[Check]:
 
 def _verify(settings: Settings, content: bool) -> int:
     console = _console()
-    store = StateStore.open_existing(settings.state_file, settings.location_id)
+    store = StateStore.open_existing(
+        settings.state_file, settings.location_id, settings.root_folder
+    )
     if store is None:
         console.print("nothing synced yet: run mediasync sync first")
         return EXIT_OK

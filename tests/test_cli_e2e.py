@@ -163,6 +163,21 @@ def test_a_lost_state_file_stops_a_first_sync_until_forced(
     assert len(sandbox.library.files()) == 2 * len(example_files())
 
 
+def test_a_changed_root_folder_is_refused_not_half_applied(
+    config: Path, media: Path, sandbox: BackgroundSandbox
+) -> None:
+    assert run(config, "sync").exit_code == 0
+    text = config.read_text()
+    config.write_text(text.replace('root_folder = "site/media"', 'root_folder = "rd"'))
+    for command in ("sync", "status"):
+        refused = run(config, command)
+        assert refused.exit_code == 3, refused.output
+        assert 'synced under remote folder "site/media"' in refused.output
+    doctor = run(config, "doctor")
+    assert "root_folder back to" in doctor.output and doctor.exit_code != 0
+    assert uploads(sandbox) == len(example_files())
+
+
 def test_wrong_token_is_fatal_and_never_printed(config: Path, sandbox: BackgroundSandbox) -> None:
     result = run(config, "sync", token="pit-not-the-right-one")
     assert result.exit_code == 3
