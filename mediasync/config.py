@@ -11,6 +11,7 @@ import math
 import os
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -352,13 +353,49 @@ def parse_max_delete(value: object) -> MaxDelete:
 
 
 def read_token(settings: Settings) -> Secret:
-    token = os.environ.get(settings.token_env, "").strip()
-    if not token:
+    return secret_from_env(
+        settings.token_env,
+        "token",
+        f"no token: set the environment variable {settings.token_env} to the sub-account's "
+        "Private Integration Token (scopes medias.readonly and medias.write)",
+    )
+
+
+def secret_from_env(variable: str, what: str, missing: str) -> Secret:
+    """The credential in `variable`; UsageError `missing` when it is unset or blank.
+
+    Whitespace around it (the line end of a pasted or `$(cat file)` value) is dropped; inside it,
+    anything `credential_flaw` finds is refused before it reaches an HTTP header.
+    """
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        raise UsageError(missing)
+    flaw = credential_flaw(value)
+    if flaw is not None:
+        # Named by its variable only: even a mangled credential is mostly the real one.
         raise UsageError(
-            f"no token: set the environment variable {settings.token_env} to the sub-account's "
-            "Private Integration Token (scopes medias.readonly and medias.write)"
+            f"the environment variable {variable} holds {flaw}: set it to the {what} alone, "
+            "on one line"
         )
-    return Secret(token)
+    return Secret(value)
+
+
+def credential_flaw(value: str) -> str | None:
+    """What in `value` no token or app key can hold, or None when it is fine.
+
+    Tokens and keys are visible ASCII (a Bearer token's b64token is a subset of it). Anything
+    else is a pasting accident that HTTP cannot carry as it stands: aiohttp raises on a control
+    character in a header, and its C writer silently drops what UTF-8 cannot encode (the
+    surrogates of undecodable bytes), which would send another token than the one configured.
+    """
+    bad = next((c for c in value if not "!" <= c <= "~"), None)
+    if bad is None:
+        return None
+    if bad == " ":
+        return "a space"
+    if unicodedata.category(bad) == "Cc":
+        return "a control character (a line break, tab or the like)"
+    return "a character that is not plain ASCII"
 
 
 def _merge_defaults(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -163,6 +163,20 @@ def test_missing_token_and_bad_config_are_usage_errors(config: Path) -> None:
     assert result.exit_code == 2 and "did you mean root_folder" in result.output
 
 
+def test_a_token_with_a_control_character_is_refused_up_front(
+    config: Path, sandbox: BackgroundSandbox
+) -> None:
+    pasted = f"{TOKEN[:12]}\n{TOKEN[12:]}"
+    for args in (["sync"], ["watch", "--log-format", "json"]):
+        result = run(config, *args, token=pasted)
+        assert result.exit_code == 2, result.output
+        (line,) = result.output.splitlines()
+        assert "MEDIASYNC_TOKEN holds a control character" in line
+        assert TOKEN[:12] not in line and TOKEN[12:] not in line
+    assert json.loads(line)["event"] == "fatal"
+    assert sandbox.library.stats()["requests_total"] == 0
+
+
 def test_emptied_root_is_fatal_and_deletes_nothing(
     config: Path, media: Path, sandbox: BackgroundSandbox
 ) -> None:

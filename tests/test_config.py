@@ -112,6 +112,37 @@ def test_token_comes_from_the_environment_and_hides(
     assert "pit-secret-value" not in repr(token) + str(token) + repr(settings)
 
 
+@pytest.mark.parametrize(
+    ("value", "flaw"),
+    [
+        ("pit-secret\nvalue", "a control character"),
+        ("pit-secret\x1bvalue", "a control character"),
+        ("pit-secret\tvalue", "a control character"),
+        ("pit-secret\x85value", "a control character"),
+        ("pit-secret value", "a space"),
+        ("pit-secret\u00e9value", "a character that is not plain ASCII"),
+        # How Python shows bytes of the environment that are not UTF-8.
+        ("pit-secret\udcffvalue", "a character that is not plain ASCII"),
+    ],
+)
+def test_a_token_no_header_can_carry_is_refused_naming_only_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str, flaw: str
+) -> None:
+    settings = settings_from_mapping(minimal(remote={"token_env": "MY_TOKEN"}), tmp_path)
+    monkeypatch.setenv("MY_TOKEN", value)
+    with pytest.raises(UsageError, match=f"environment variable MY_TOKEN holds {flaw}") as info:
+        read_token(settings)
+    assert "secret" not in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_token_keeps_losing_the_line_end_it_was_pasted_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_from_mapping(minimal(), tmp_path)
+    monkeypatch.setenv("MEDIASYNC_TOKEN", " pit-secret-value\r\n")
+    assert read_token(settings) == Secret("pit-secret-value")
+
+
 def test_rules_per_category(tmp_path: Path) -> None:
     raw = minimal(
         rules={

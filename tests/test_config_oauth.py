@@ -86,6 +86,19 @@ def test_authorizer_for_picks_the_credential(
     assert isinstance(authorizer_for(s), OAuthAuthorizer)
 
 
+@pytest.mark.parametrize("variable", ["MEDIASYNC_CLIENT_ID", "MEDIASYNC_CLIENT_SECRET"])
+def test_an_app_key_no_request_can_carry_is_refused_naming_only_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    s = settings_from_mapping(raw(auth="oauth"), tmp_path)
+    monkeypatch.setenv("MEDIASYNC_CLIENT_ID", "cid-value")
+    monkeypatch.setenv("MEDIASYNC_CLIENT_SECRET", "csecret-value")
+    monkeypatch.setenv(variable, "key\x01value")
+    with pytest.raises(UsageError, match=f"{variable} holds a control character") as info:
+        authorizer_for(s)
+    assert "value" not in str(info.value)
+
+
 def test_a_token_file_inside_the_synced_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"oauth_file .* is inside \[local\] path"):
         settings_from_mapping(raw(auth="oauth", oauth_file="media/tok.json"), tmp_path)
