@@ -7,6 +7,7 @@ The token is never part of Settings: only the name of the environment variable t
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import math
 import os
 import re
@@ -15,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from mediasync.errors import UsageError
 from mediasync.formats import CATEGORIES, FORMATS, VIDEO
@@ -208,11 +210,7 @@ def settings_from_mapping(
             f"[remote] token_env must name an environment variable (like MEDIASYNC_TOKEN), "
             f"not {token_env!r}: never put the token itself in the config"
         )
-    base_url = _string(r, "remote", "base_url").rstrip("/")
-    if not base_url.startswith(("http://", "https://")):
-        raise UsageError(
-            f"[remote] base_url {base_url!r} must start with https:// (or http:// for the sandbox)"
-        )
+    base_url = _api_url("base_url", _string(r, "remote", "base_url").rstrip("/"), "the token")
     root_folder = "/".join(p for p in _string(r, "remote", "root_folder").split("/") if p)
 
     local_path_raw = _string(loc, "local", "path", required=True)
@@ -299,12 +297,12 @@ def _oauth_settings(
                 f"{DEFAULTS['remote'][key]}), not {r[key]!r}: never put the app's keys in "
                 "the config"
             )
-    token_url = _string(r, "remote", "token_url").rstrip("/") or f"{base_url}/oauth/token"
-    if not token_url.startswith(("http://", "https://")):
-        raise UsageError(
-            f"[remote] token_url {token_url!r} must start with https:// (or leave it out: "
-            f"it defaults to {base_url}/oauth/token)"
-        )
+    token_url = _api_url(
+        "token_url",
+        _string(r, "remote", "token_url").rstrip("/") or f"{base_url}/oauth/token",
+        "the app's keys and tokens",
+        f" (or leave it out: it defaults to {base_url}/oauth/token)",
+    )
     file_raw = _string(r, "remote", "oauth_file")
     # Beside the state by default: both are this machine's private data, covered by the run lock.
     token_file = (
@@ -318,6 +316,46 @@ def _oauth_settings(
             "oauth_file out (it then goes beside the state) or put it outside the folder"
         )
     return OAuthSettings(token_file, r["client_id_env"], r["client_secret_env"], token_url)
+
+
+# What urlsplit and aiohttp's yarl could read differently (whitespace, which urlsplit drops;
+# backslashes), and user:password@, which aiohttp refuses beside our Authorization header:
+# nothing a real API URL needs.
+_UNSAFE_IN_URL = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
+
+
+def _api_url(key: str, url: str, sent: str, hint: str = "") -> str:
+    """`url`, if `sent` may travel to it: https://, or http:// to this very machine.
+
+    Plain http carries credentials in cleartext, so it is only for the sandbox on loopback.
+    """
+    named = f"[remote] {key} {url!r}"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not one
+    except ValueError:
+        raise UsageError(f"{named} is not a URL like {DEFAULT_BASE_URL}{hint}") from None
+    if parts.scheme not in ("http", "https"):
+        raise UsageError(
+            f"{named} must start with https:// (http:// only for the sandbox on this machine){hint}"
+        )
+    if not parts.hostname or "@" in parts.netloc or _UNSAFE_IN_URL.search(url):
+        raise UsageError(f"{named} is not a URL like {DEFAULT_BASE_URL}{hint}")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise UsageError(
+            f"{named} would send {sent} in cleartext: use https://, or http:// only for the "
+            "sandbox on this machine (localhost, 127.x.x.x or [::1])"
+        )
+    return url
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _watch_settings(w: dict[str, Any]) -> WatchSettings:

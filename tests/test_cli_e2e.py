@@ -177,6 +177,15 @@ def test_a_token_with_a_control_character_is_refused_up_front(
     assert sandbox.library.stats()["requests_total"] == 0
 
 
+def test_plain_http_to_another_host_is_refused_before_any_request(config: Path) -> None:
+    config.write_text(config.read_text().replace("http://127.0.0.1", "http://example.com"))
+    for args in (["sync"], ["watch", "--log-format", "json"]):
+        result = run(config, *args)
+        assert result.exit_code == 2, result.output
+        (line,) = result.output.splitlines()
+        assert "base_url 'http://example.com:" in line and "in cleartext" in line
+
+
 def test_emptied_root_is_fatal_and_deletes_nothing(
     config: Path, media: Path, sandbox: BackgroundSandbox
 ) -> None:

@@ -84,6 +84,52 @@ def test_errors_name_the_key(raw: dict[str, object], message: str, tmp_path: Pat
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        "http://services.leadconnectorhq.com",
+        "http://10.0.0.5:8787",
+        "http://0.0.0.0:8787",
+        "http://127.0.0.1.example.com",  # a name, not an address
+    ],
+)
+def test_plain_http_to_another_host_is_refused(url: str, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"base_url .* would send the token in cleartext"):
+        settings_from_mapping(minimal(remote={"base_url": url}), tmp_path)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1@example.com",  # the host is example.com
+        "http://example.com@127.0.0.1",  # aiohttp refuses credentials beside our header
+        "http://example.com\\@127.0.0.1",  # browsers and urlsplit disagree on the host
+        "http://127.0.0.1:8787\n",
+        "http://127.0.0.1:99999",
+        "https://",
+    ],
+)
+def test_a_malformed_or_ambiguous_base_url_is_refused(url: str, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"base_url .* is not a URL like https://"):
+        settings_from_mapping(minimal(remote={"base_url": url}), tmp_path)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8787",
+        "http://127.3.2.1:8787/",
+        "http://localhost:8787",
+        "http://LOCALHOST:8787",
+        "http://[::1]:8787",
+        "https://services.example",
+    ],
+)
+def test_https_anywhere_and_plain_http_on_loopback_are_accepted(url: str, tmp_path: Path) -> None:
+    settings = settings_from_mapping(minimal(remote={"base_url": url}), tmp_path)
+    assert settings.base_url == url.rstrip("/")
+
+
+@pytest.mark.parametrize(
     ("value", "expected"),
     [("50%", MaxDelete(percent=50.0)), (20, MaxDelete(count=20)), ("7", MaxDelete(count=7))],
 )

@@ -59,6 +59,14 @@ def test_oauth_keys(tmp_path: Path) -> None:
             r"\[remote\] client_secret_env must name.*never put the app's keys",
         ),
         ({"auth": "oauth", "token_url": "auth.example"}, r"\[remote\] token_url .* must start"),
+        (
+            {"auth": "oauth", "token_url": "http://auth.example/oauth/token"},
+            r"\[remote\] token_url .* would send the app's keys and tokens in cleartext",
+        ),
+        (
+            {"auth": "oauth", "token_url": "http://127.0.0.1:8787/oauth/token\r\n"},
+            r"\[remote\] token_url .* is not a URL",
+        ),
         ({"auth": "oauth", "oauth_file": 3}, r"\[remote\] oauth_file must be a string"),
     ],
 )
