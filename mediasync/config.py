@@ -25,6 +25,9 @@ from mediasync.rules import MISMATCH_CHOICES, SEND_TRUE_TYPE, TypeRules
 DEFAULT_BASE_URL = "https://services.leadconnectorhq.com"
 DEFAULT_CONFIG_NAME = "mediasync.toml"
 MB = 1024 * 1024
+MAX_LIMIT_MB = 100_000
+"""The largest size limit accepted, in MB: 200 times the largest file the Media Library takes
+(500 MB of video, through API v3), so no real limit is refused."""
 
 # Every key with its default; config.example.toml documents the same table.
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -256,17 +259,22 @@ def settings_from_mapping(
 
 
 def _type_rules(rules: dict[str, Any]) -> TypeRules:
-    default_mb = _number(rules, "rules", "max_file_mb", low=0.001)
+    default_mb = _size_mb(rules, "max_file_mb")
     limits: dict[str, int] = {}
     allowed: dict[str, frozenset[str]] = {}
     for category in CATEGORIES:
         key = "max_video_mb" if category == VIDEO else f"max_{category}_mb"
-        mb = default_mb if rules[key] is None else _number(rules, "rules", key, low=0.001)
+        mb = default_mb if rules[key] is None else _size_mb(rules, key)
         limits[category] = int(mb * MB)
         if rules[f"{category}_types"] is not None:
             allowed[category] = _extensions(rules, category)
     mismatch = _choice(rules, "rules", "mismatch", MISMATCH_CHOICES)
     return TypeRules.of(allowed, limits, mismatch)
+
+
+def _size_mb(rules: dict[str, Any], key: str) -> float:
+    # Bounded above: a huge finite limit (1e308) overflowed when turned into bytes.
+    return _number(rules, "rules", key, low=0.001, high=MAX_LIMIT_MB, unit=" of MB")
 
 
 def _extensions(rules: dict[str, Any], category: str) -> frozenset[str]:
@@ -489,13 +497,21 @@ def _int(table: dict[str, Any], section: str, key: str, low: int, high: int) -> 
     return value
 
 
-def _number(table: dict[str, Any], section: str, key: str, low: float) -> float:
+def _number(
+    table: dict[str, Any],
+    section: str,
+    key: str,
+    low: float,
+    high: float = math.inf,
+    unit: str = "",
+) -> float:
     value = table[key]
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
         or not math.isfinite(value)
-        or value < low
+        or not low <= value <= high
     ):
-        raise UsageError(f"[{section}] {key} must be a number of at least {low:g}")
+        span = f"of at least {low:g}" if high == math.inf else f"from {low:g} to {high:g}"
+        raise UsageError(f"[{section}] {key} must be a number{unit} {span}")
     return float(value)

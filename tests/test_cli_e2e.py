@@ -186,6 +186,15 @@ def test_plain_http_to_another_host_is_refused_before_any_request(config: Path) 
         assert "base_url 'http://example.com:" in line and "in cleartext" in line
 
 
+def test_a_size_limit_too_large_for_bytes_is_a_usage_error_in_one_line(config: Path) -> None:
+    config.write_text(config.read_text() + "\n[rules]\nmax_file_mb = 1e308\n")
+    for args in (["sync"], ["status"], ["watch", "--log-format", "json"]):
+        result = run(config, *args)
+        assert result.exit_code == 2, result.output
+        (line,) = result.output.splitlines()
+        assert "[rules] max_file_mb must be a number of MB from 0.001 to 100000" in line
+
+
 def test_emptied_root_is_fatal_and_deletes_nothing(
     config: Path, media: Path, sandbox: BackgroundSandbox
 ) -> None:

@@ -76,11 +76,40 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
         (minimal(rules={"video_types": "mp4"}), r"\[rules\] video_types must be a list"),
         (minimal(rules={"mismatch": "guess"}), r'mismatch must be "send-true-type" or "reject"'),
         (minimal(rules={"max_font_mb": 0}), r"\[rules\] max_font_mb must be a number"),
+        (
+            minimal(sync={"retry_deadline": 0}),
+            r"^\[sync\] retry_deadline must be a number of at least 1$",
+        ),
     ],
 )
 def test_errors_name_the_key(raw: dict[str, object], message: str, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=message):
         settings_from_mapping(raw, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("max_file_mb", 1e308),  # overflowed on the way to bytes
+        ("max_video_mb", 1e20),
+        ("max_image_mb", 100_000.5),
+        ("max_audio_mb", float("nan")),
+        ("max_document_mb", float("-inf")),
+        ("max_font_mb", -5),
+        ("max_file_mb", 0),
+    ],
+)
+def test_a_size_limit_out_of_range_is_refused_saying_the_range(
+    key: str, value: float, tmp_path: Path
+) -> None:
+    with pytest.raises(UsageError) as info:
+        settings_from_mapping(minimal(rules={key: value}), tmp_path)
+    assert str(info.value) == f"[rules] {key} must be a number of MB from 0.001 to 100000"
+
+
+def test_the_largest_size_limit_is_accepted(tmp_path: Path) -> None:
+    types = settings_from_mapping(minimal(rules={"max_video_mb": 100_000}), tmp_path).types
+    assert types.limits["video"] == 100_000 * MB
 
 
 @pytest.mark.parametrize(
