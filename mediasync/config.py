@@ -286,11 +286,22 @@ def _extensions(rules: dict[str, Any], category: str) -> frozenset[str]:
     wanted = {e.lower().lstrip(".") for e in value}
     unknown = sorted(wanted - set(known))
     if unknown:
+        listed = ", ".join("." + e for e in unknown)
+        which = (
+            f"which is not {_article(category)} {category} format"
+            if len(unknown) == 1
+            else f"which are not {category} formats"
+        )
         raise UsageError(
-            f"[rules] {key} names {', '.join('.' + e for e in unknown)}, which is not a "
-            f"{category} format the Media Library accepts: choose from {', '.join(known)}"
+            f"[rules] {key} names {listed}, {which} the Media Library accepts: "
+            f"choose from {', '.join(known)}"
         )
     return frozenset(wanted)
+
+
+def _article(word: str) -> str:
+    # Enough for the category names (image, audio, video, document, font).
+    return "an" if word[0] in "aeiou" else "a"
 
 
 def _oauth_settings(

@@ -107,6 +107,25 @@ def test_a_size_limit_out_of_range_is_refused_saying_the_range(
     assert str(info.value) == f"[rules] {key} must be a number of MB from 0.001 to 100000"
 
 
+@pytest.mark.parametrize(
+    ("category", "names", "said"),
+    [
+        ("image", ["png", "exe"], ".exe, which is not an image format"),
+        ("audio", ["exe"], ".exe, which is not an audio format"),
+        ("video", ["exe"], ".exe, which is not a video format"),
+        ("document", ["exe"], ".exe, which is not a document format"),
+        ("font", ["exe"], ".exe, which is not a font format"),
+        ("image", ["exe", "bat"], ".bat, .exe, which are not image formats"),
+    ],
+)
+def test_unknown_extensions_are_named_in_plain_english(
+    category: str, names: list[str], said: str, tmp_path: Path
+) -> None:
+    with pytest.raises(UsageError) as info:
+        settings_from_mapping(minimal(rules={f"{category}_types": names}), tmp_path)
+    assert f"[rules] {category}_types names {said} the Media Library accepts: " in str(info.value)
+
+
 def test_the_largest_size_limit_is_accepted(tmp_path: Path) -> None:
     types = settings_from_mapping(minimal(rules={"max_video_mb": 100_000}), tmp_path).types
     assert types.limits["video"] == 100_000 * MB
