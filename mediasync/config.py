@@ -236,7 +236,7 @@ def settings_from_mapping(
         token_env=token_env,
         base_url=base_url,
         root_folder=root_folder,
-        api_version=_string(r, "remote", "api_version"),
+        api_version=_api_version(r),
         timeout=_number(r, "remote", "timeout", low=1),
         local_path=local_path,
         ignore=tuple(ignore),
@@ -366,6 +366,17 @@ def _api_url(key: str, url: str, sent: str, hint: str = "") -> str:
             "sandbox on this machine (localhost, 127.x.x.x or [::1])"
         )
     return url
+
+
+def _api_version(r: dict[str, Any]) -> str:
+    version = _string(r, "remote", "api_version")
+    # Sent as the Version header: a control character in it made aiohttp raise mid-run.
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", version):
+        raise UsageError(
+            f"[remote] api_version {version!r} is not an API version: use "
+            f"{DEFAULTS['remote']['api_version']} (or leave it out)"
+        )
+    return version
 
 
 def _is_loopback(host: str) -> bool:

@@ -195,6 +195,16 @@ def test_a_size_limit_too_large_for_bytes_is_a_usage_error_in_one_line(config: P
         assert "[rules] max_file_mb must be a number of MB from 0.001 to 100000" in line
 
 
+def test_an_api_version_no_header_can_carry_is_a_usage_error_before_any_request(
+    config: Path, sandbox: BackgroundSandbox
+) -> None:
+    config.write_text(config.read_text().replace("[local]", 'api_version = "v3\\r\\n"\n\n[local]'))
+    result = run(config, "sync")
+    assert result.exit_code == 2, result.output
+    assert "[remote] api_version 'v3\\r\\n' is not an API version" in result.output
+    assert sandbox.library.stats()["requests_total"] == 0
+
+
 def test_emptied_root_is_fatal_and_deletes_nothing(
     config: Path, media: Path, sandbox: BackgroundSandbox
 ) -> None:

@@ -77,6 +77,10 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
         (minimal(rules={"mismatch": "guess"}), r'mismatch must be "send-true-type" or "reject"'),
         (minimal(rules={"max_font_mb": 0}), r"\[rules\] max_font_mb must be a number"),
         (
+            minimal(remote={"api_version": "2021-07-28\nX-Injected: 1"}),
+            r"\[remote\] api_version '2021-07-28\\nX-Injected: 1' is not an API version",
+        ),
+        (
             minimal(sync={"retry_deadline": 0}),
             r"^\[sync\] retry_deadline must be a number of at least 1$",
         ),
