@@ -415,7 +415,9 @@ def parse_max_delete(value: object) -> MaxDelete:
         match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", value)
         if match and float(match.group(1)) <= 100:
             return MaxDelete(percent=float(match.group(1)))
-        if value.strip().isdigit():
+        # ASCII digits, and few enough for int(): str.isdigit() let "²" through, and int()
+        # refuses over 4300 digits; both raised ValueError as a traceback.
+        if re.fullmatch(r"\s*[0-9]{1,18}\s*", value):
             return MaxDelete(count=int(value))
     raise UsageError(f"[sync] max_delete {value!r} is not valid: {fix}")
 

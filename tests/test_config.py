@@ -190,6 +190,12 @@ def test_max_delete_forms(value: object, expected: MaxDelete) -> None:
     assert expected.limit_for(10) == (5 if expected.percent else expected.count)
 
 
+@pytest.mark.parametrize("value", ["\u00b2", "\u0665", "9" * 5000, "-3", "1e3", True, 2.5])
+def test_a_max_delete_that_is_no_count_or_share_is_refused(value: object) -> None:
+    with pytest.raises(UsageError, match=r"\[sync\] max_delete .* is not valid: set"):
+        parse_max_delete(value)
+
+
 def test_bad_toml_is_a_usage_error(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text("[remote\nlocation_id = 1")
