@@ -193,6 +193,48 @@ def test_missing_token_and_bad_config_are_usage_errors(config: Path) -> None:
     assert result.exit_code == 2 and "did you mean root_folder" in result.output
 
 
+def test_a_token_with_a_control_character_is_refused_up_front(
+    config: Path, sandbox: BackgroundSandbox
+) -> None:
+    pasted = f"{TOKEN[:12]}\n{TOKEN[12:]}"
+    for args in (["sync"], ["watch", "--log-format", "json"]):
+        result = run(config, *args, token=pasted)
+        assert result.exit_code == 2, result.output
+        (line,) = result.output.splitlines()
+        assert "MEDIASYNC_TOKEN holds a control character" in line
+        assert TOKEN[:12] not in line and TOKEN[12:] not in line
+    assert json.loads(line)["event"] == "fatal"
+    assert sandbox.library.stats()["requests_total"] == 0
+
+
+def test_plain_http_to_another_host_is_refused_before_any_request(config: Path) -> None:
+    config.write_text(config.read_text().replace("http://127.0.0.1", "http://example.com"))
+    for args in (["sync"], ["watch", "--log-format", "json"]):
+        result = run(config, *args)
+        assert result.exit_code == 2, result.output
+        (line,) = result.output.splitlines()
+        assert "base_url 'http://example.com:" in line and "in cleartext" in line
+
+
+def test_a_size_limit_too_large_for_bytes_is_a_usage_error_in_one_line(config: Path) -> None:
+    config.write_text(config.read_text() + "\n[rules]\nmax_file_mb = 1e308\n")
+    for args in (["sync"], ["status"], ["watch", "--log-format", "json"]):
+        result = run(config, *args)
+        assert result.exit_code == 2, result.output
+        (line,) = result.output.splitlines()
+        assert "[rules] max_file_mb must be a number of MB from 0.001 to 100000" in line
+
+
+def test_an_api_version_no_header_can_carry_is_a_usage_error_before_any_request(
+    config: Path, sandbox: BackgroundSandbox
+) -> None:
+    config.write_text(config.read_text().replace("[local]", 'api_version = "v3\\r\\n"\n\n[local]'))
+    result = run(config, "sync")
+    assert result.exit_code == 2, result.output
+    assert "[remote] api_version 'v3\\r\\n' is not an API version" in result.output
+    assert sandbox.library.stats()["requests_total"] == 0
+
+
 def test_emptied_root_is_fatal_and_deletes_nothing(
     config: Path, media: Path, sandbox: BackgroundSandbox
 ) -> None:
