@@ -216,8 +216,14 @@ def _logged(log: EventLog, run: Callable[[], int]) -> int:
     try:
         return run()
     except MediasyncError as exc:
-        log.error("fatal", f"error: {printable(str(exc))}", exit_code=exc.exit_code)
+        _log_fatal(log, exc)
         return exc.exit_code
+
+
+def _log_fatal(log: EventLog, exc: MediasyncError) -> None:
+    # An error line already says "error:" in text and "level": "error" in JSON: the message
+    # itself is only the error.
+    log.error("fatal", printable(str(exc)), exit_code=exc.exit_code)
 
 
 def _targets(config_file: str | None, name: str | None) -> list[Target]:
@@ -451,7 +457,7 @@ async def _watch_target(target: Target, log: EventLog, stop: asyncio.Event) -> i
             finally:
                 store.close()
     except MediasyncError as exc:
-        log.error("fatal", f"error: {printable(str(exc))}", exit_code=exc.exit_code)
+        _log_fatal(log, exc)
         return exc.exit_code
     log.info(
         "stopped",
