@@ -148,7 +148,9 @@ async def run_sync(
     if control.stop.is_set():
         deletes = ()
     elif report.failed:
-        report.deletes_skipped = f"{len(deletes)} deletes skipped because uploads failed"
+        # Said only when a delete was really held back: "0 deletes skipped" is noise.
+        if deletes:
+            report.deletes_skipped = f"{_deletes(len(deletes))} skipped because uploads failed"
         deletes = ()
     elif the_plan.delete_blocked:
         report.deletes_skipped = the_plan.delete_blocked
@@ -157,6 +159,10 @@ async def run_sync(
         report.outcomes.extend(await run_pool(deletes, ctx, store, control, on_outcome))
     report.interrupted = control.stop.is_set()
     return report
+
+
+def _deletes(count: int) -> str:
+    return f"{count} delete{'' if count == 1 else 's'}"
 
 
 def known_ids(store: StateStore) -> frozenset[str]:
