@@ -23,6 +23,11 @@ SYMLINK_SKIPPED = (
 )
 OUTSIDE_ROOT = "a symbolic link to outside the synced folder: skipped; move or copy the target in"
 LINK_LOOP = "a symbolic link back to a folder already walked: skipped (a link loop)"
+LINK_CYCLE = (
+    "a symbolic link that leads back to itself (a link loop, never reaching a file): skipped; "
+    "fix or remove the link"
+)
+BROKEN_LINK = "a broken symbolic link (its target is gone): skipped; fix or remove the link"
 UNREADABLE_FILE = "cannot read: permission denied; fix its permissions"
 NOT_REGULAR = (
     "not a regular file (a pipe, socket or device): skipped; add it to [local] ignore to "
@@ -117,8 +122,17 @@ def _link_problem(path: str, real_root: str, follow: bool) -> str | None:
     if os.path.commonpath([real_root, target]) != real_root:
         return OUTSIDE_ROOT
     if not os.path.exists(target):
-        return "a broken symbolic link (its target is gone): skipped; fix or remove the link"
+        # Both end nowhere, but a loop (`ln -s x x`) has no target to restore.
+        return LINK_CYCLE if _loops(path) else BROKEN_LINK
     return None
+
+
+def _loops(path: str) -> bool:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
 
 
 def _unreadable(exc: OSError) -> str:

@@ -10,14 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from mediasync.models import remote_name
+from mediasync.models import Rejection, remote_name
 from mediasync.rules import TypeRules, check_name_and_size
 from mediasync.scan import (
+    BROKEN_LINK,
+    LINK_CYCLE,
     LINK_LOOP,
     NOT_REGULAR,
     OUTSIDE_ROOT,
     SYMLINK_SKIPPED,
     printable,
+    probe,
     restat,
     scan_tree,
 )
@@ -56,7 +59,16 @@ def test_pipes_and_dangling_links_are_refused_with_a_reason(tmp_path: Path) -> N
     assert reasons["pipe.png"].startswith("not a regular file")
     assert reasons["dangling.png"] == SYMLINK_SKIPPED
     followed = {r.path: r.reason for r in scan_tree(tmp_path, follow_symlinks=True).rejected}
-    assert followed["dangling.png"].startswith("a broken symbolic link")
+    assert followed["dangling.png"] == BROKEN_LINK
+
+
+def test_a_link_to_itself_is_called_a_loop_not_broken(tmp_path: Path) -> None:
+    (tmp_path / "x.png").symlink_to("x.png")
+    (tmp_path / "a.png").symlink_to("b.png")
+    (tmp_path / "b.png").symlink_to("a.png")
+    followed = {r.path: r.reason for r in scan_tree(tmp_path, follow_symlinks=True).rejected}
+    assert followed == {"a.png": LINK_CYCLE, "b.png": LINK_CYCLE, "x.png": LINK_CYCLE}
+    assert probe(tmp_path, "x.png", follow_symlinks=True) == Rejection("x.png", LINK_CYCLE)
 
 
 def test_sockets_are_refused_with_a_reason(tmp_path: Path) -> None:
