@@ -191,12 +191,32 @@ def test_restat_sees_changes_and_disappearance(tmp_path: Path) -> None:
     assert restat(tmp_path, "a.png") is None
 
 
-def test_names_that_compose_alike_are_not_both_sent(tmp_path: Path) -> None:
+@pytest.mark.parametrize("first", ["NFC", "NFD"])
+def test_names_that_compose_alike_send_the_composed_one_and_say_which_is_which(
+    tmp_path: Path, first: str
+) -> None:
     composed = unicodedata.normalize("NFC", "Café.png")
     decomposed = unicodedata.normalize("NFD", "Café.png")
-    (tmp_path / composed).write_bytes(b"1")
-    (tmp_path / decomposed).write_bytes(b"2")
+    # Made in either order: the composed spelling wins whatever order the folder lists them.
+    for name in (composed, decomposed) if first == "NFC" else (decomposed, composed):
+        (tmp_path / name).write_bytes(name.encode())
     snapshot = scan_tree(tmp_path)
-    assert len(snapshot.files) == 1
+    assert list(snapshot.files) == [composed]
     (clash,) = snapshot.rejected
-    assert clash.reason.startswith("same name as") and "rename one of them" in clash.reason
+    assert clash.path == decomposed
+    assert clash.reason == (
+        "same name as 'Café.png' once composed: this one is spelled decomposed "
+        "(NFD: Cafe\\u0301.png), the one sent composed (NFC: Caf\\u00e9.png); "
+        "rename one of them"
+    )
+
+
+def test_folders_that_compose_alike_keep_the_composed_one(tmp_path: Path) -> None:
+    composed = unicodedata.normalize("NFC", "Café")
+    decomposed = unicodedata.normalize("NFD", "Café")
+    for folder in (decomposed, composed):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "a.png").write_bytes(b"1")
+    snapshot = scan_tree(tmp_path)
+    assert list(snapshot.files) == [f"{composed}/a.png"]
+    assert [r.path for r in snapshot.rejected] == [f"{decomposed}/a.png"]
