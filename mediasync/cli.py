@@ -52,7 +52,7 @@ from mediasync.state import StateStore, hold_lock
 from mediasync.status import print_status, status_json
 from mediasync.targets import Target, load_targets, only_one, select
 from mediasync.timings import Timings, since_process_start, wanted
-from mediasync.verify import VerifyReport, verify_entries
+from mediasync.verify import VerifyReport, missing_hint, verify_entries
 from mediasync.watch import watch_paths
 
 CONFIG_HELP = "Config file (default: $MEDIASYNC_CONFIG or ./mediasync.toml)."
@@ -639,7 +639,7 @@ def _verify(settings: Settings, content: bool) -> int:
         f"{report.count(Problem.UNCHECKED)} could not be checked"
     )
     if report.count(Problem.MISSING):
-        console.print("missing files are uploaded again by `mediasync sync --remote-check`")
+        console.print(shown(missing_hint(settings.restore_missing)))
     return EXIT_OK if not report.findings else EXIT_FAILED
 
 
