@@ -140,7 +140,16 @@ def summary_counts(report: SyncReport) -> dict[str, int]:
     }
 
 
+def nothing_to_do(report: SyncReport) -> bool:
+    """No file to sync in the folder and none recorded (an empty plan is only that)."""
+    return report.plan == Plan() and not report.outcomes
+
+
 def summary_line(report: SyncReport, traffic: Traffic | None = None) -> str:
+    cost = f"; {traffic.describe()}" if traffic else ""
+    if nothing_to_do(report):
+        # Still one line, so a cron log shows the run happened and found nothing.
+        return f"sync: nothing to do: no files to sync in the folder and none recorded{cost}"
     uploaded = report.count(OutcomeKind.UPLOADED, ActionKind.UPLOAD)
     replaced = report.count(OutcomeKind.UPLOADED, ActionKind.REPLACE)
     restored = report.count(OutcomeKind.UPLOADED, ActionKind.RESTORE)
@@ -154,7 +163,6 @@ def summary_line(report: SyncReport, traffic: Traffic | None = None) -> str:
     adopted += f", {renamed} renamed (URL kept)" if renamed else ""
     adopted += f", {moved} moved (new URL)" if moved else ""
     adopted += f", {len(report.plan.missing)} missing remotely" if report.plan.missing else ""
-    cost = f"; {traffic.describe()}" if traffic else ""
     return (
         f"sync: {uploaded} uploaded, {replaced} replaced, {deleted} deleted, "
         f"{unchanged} unchanged, {rejected} rejected, {report.failed} failed{adopted}{cost}"

@@ -174,6 +174,22 @@ def test_emptied_root_is_fatal_and_deletes_nothing(
     assert len(sandbox.library.files()) == len(example_files())
 
 
+def test_an_empty_folder_with_nothing_recorded_says_so(
+    tmp_path: Path, sandbox: BackgroundSandbox
+) -> None:
+    (tmp_path / "empty").mkdir()
+    config = tmp_path / "empty.toml"
+    config.write_text(
+        f'[remote]\nlocation_id = "{LOCATION}"\nbase_url = "{sandbox.base_url}"\n\n'
+        '[local]\npath = "empty"\n'
+    )
+    for flags in ((), ("-v",)):
+        result = run(config, "sync", *flags)
+        assert result.exit_code == 0
+        (line,) = result.output.splitlines()
+        assert line.startswith("sync: nothing to do: no files to sync in the folder")
+
+
 def test_a_second_run_is_locked_out(config: Path, media: Path) -> None:
     with hold_lock(media / ".mediasync" / "state.db"):
         result = run(config, "sync")
