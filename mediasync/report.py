@@ -137,6 +137,7 @@ def summary_counts(report: SyncReport) -> dict[str, int]:
         "failed": report.failed,
         "recovered": report.adopted,
         "missing remotely": len(report.plan.missing),
+        "not done (interrupted)": report.not_done,
     }
 
 
@@ -163,6 +164,7 @@ def summary_line(report: SyncReport, traffic: Traffic | None = None) -> str:
     adopted += f", {renamed} renamed (URL kept)" if renamed else ""
     adopted += f", {moved} moved (new URL)" if moved else ""
     adopted += f", {len(report.plan.missing)} missing remotely" if report.plan.missing else ""
+    adopted += f", {report.not_done} not done (interrupted)" if report.not_done else ""
     return (
         f"sync: {uploaded} uploaded, {replaced} replaced, {deleted} deleted, "
         f"{unchanged} unchanged, {rejected} rejected, {report.failed} failed{adopted}{cost}"
