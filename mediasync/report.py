@@ -15,6 +15,9 @@ KEPT_IGNORED = (
     "now ignored, so its remote copy is kept; set [sync] delete_ignored = true to delete it"
 )
 
+# A rename is planned from sizes alone: the worker hashes the file before it renames anything.
+RENAME_NOTE = "the URL stays if the content is unchanged, checked when it is sent"
+
 PROBLEMS = (OutcomeKind.REJECTED, OutcomeKind.FAILED)
 
 EXIT_OK = 0
@@ -28,7 +31,7 @@ _VERBS = {
     (OutcomeKind.UPLOADED, ActionKind.UPLOAD): "uploaded",
     (OutcomeKind.UPLOADED, ActionKind.REPLACE): "replaced",
     (OutcomeKind.UPLOADED, ActionKind.RESTORE): "restored",
-    (OutcomeKind.UPLOADED, ActionKind.RENAME): "moved",
+    (OutcomeKind.UPLOADED, ActionKind.RENAME): "renamed",
     (OutcomeKind.UPLOADED, ActionKind.MOVE): "moved",
     (OutcomeKind.RENAMED, ActionKind.RENAME): "renamed",
     (OutcomeKind.DELETED, ActionKind.DELETE): "deleted",
@@ -68,7 +71,8 @@ def print_plan(console: Console, plan: Plan) -> None:
         verb = f"would {action.kind.value}"
         moved = action.kind in (ActionKind.RENAME, ActionKind.MOVE) and action.previous
         origin = f"{shown(action.previous.path)} → " if moved and action.previous else ""
-        console.print(f"{verb} {origin}{shown(action.path)}")
+        note = f" ({RENAME_NOTE})" if action.kind is ActionKind.RENAME else ""
+        console.print(f"{verb} {origin}{shown(action.path)}{note}")
     for rejection in plan.rejections:
         console.print(f"would reject {shown(rejection.path)}: {shown(rejection.reason)}")
     for action in plan.deletes:
@@ -129,7 +133,8 @@ def summary_counts(report: SyncReport) -> dict[str, int]:
         "uploaded": report.count(OutcomeKind.UPLOADED, ActionKind.UPLOAD),
         "replaced": report.count(OutcomeKind.UPLOADED, ActionKind.REPLACE),
         "renamed": report.count(OutcomeKind.RENAMED),
-        "moved": report.count(OutcomeKind.UPLOADED, ActionKind.RENAME, ActionKind.MOVE),
+        "renamed, new URL": report.count(OutcomeKind.UPLOADED, ActionKind.RENAME),
+        "moved": report.count(OutcomeKind.UPLOADED, ActionKind.MOVE),
         "restored": report.count(OutcomeKind.UPLOADED, ActionKind.RESTORE),
         "deleted": report.count(OutcomeKind.DELETED, ActionKind.DELETE),
         "unchanged": report.plan.unchanged + report.count(OutcomeKind.UNCHANGED),
@@ -155,13 +160,15 @@ def summary_line(report: SyncReport, traffic: Traffic | None = None) -> str:
     replaced = report.count(OutcomeKind.UPLOADED, ActionKind.REPLACE)
     restored = report.count(OutcomeKind.UPLOADED, ActionKind.RESTORE)
     renamed = report.count(OutcomeKind.RENAMED)
-    moved = report.count(OutcomeKind.UPLOADED, ActionKind.RENAME, ActionKind.MOVE)
+    sent_renamed = report.count(OutcomeKind.UPLOADED, ActionKind.RENAME)
+    moved = report.count(OutcomeKind.UPLOADED, ActionKind.MOVE)
     deleted = report.count(OutcomeKind.DELETED, ActionKind.DELETE)
     rejected = report.count(OutcomeKind.REJECTED) + len(report.plan.rejections)
     unchanged = report.plan.unchanged + report.count(OutcomeKind.UNCHANGED)
     adopted = f", {report.adopted} recovered" if report.adopted else ""
     adopted += f", {restored} restored" if restored else ""
     adopted += f", {renamed} renamed (URL kept)" if renamed else ""
+    adopted += f", {sent_renamed} renamed (new URL)" if sent_renamed else ""
     adopted += f", {moved} moved (new URL)" if moved else ""
     adopted += f", {len(report.plan.missing)} missing remotely" if report.plan.missing else ""
     adopted += f", {report.not_done} not done (interrupted)" if report.not_done else ""

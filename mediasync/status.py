@@ -76,7 +76,12 @@ _SECTIONS = (
 
 
 _MOVES = (
-    ("renamed", "Renamed in the same folder, to rename remotely (the URL stays)"),
+    (
+        "renamed",
+        # Paired by size and extension: the bytes are only compared when it is sent.
+        "Renamed in the same folder, to rename remotely: the URL stays if the content is "
+        "unchanged (checked when it is sent); if not, it is uploaded anew (new URL)",
+    ),
     ("moved", "Moved to another folder, to upload there and delete the old copy (new URL)"),
 )
 
