@@ -18,6 +18,8 @@ KEPT_IGNORED = (
 # A rename is planned from sizes alone: the worker hashes the file before it renames anything.
 RENAME_NOTE = "the URL stays if the content is unchanged, checked when it is sent"
 
+IGNORED_DELETED = "now ignored, and [sync] delete_ignored = true deletes its remote copy"
+
 PROBLEMS = (OutcomeKind.REJECTED, OutcomeKind.FAILED)
 
 EXIT_OK = 0
@@ -75,11 +77,14 @@ def print_plan(console: Console, plan: Plan) -> None:
         console.print(f"{verb} {origin}{shown(action.path)}{note}")
     for rejection in plan.rejections:
         console.print(f"would reject {shown(rejection.path)}: {shown(rejection.reason)}")
+    ignored = set(plan.deleted_ignored)
     for action in plan.deletes:
         if plan.delete_blocked and action.kind is ActionKind.DELETE:
             continue
         what = "old copy of " if action.kind is ActionKind.DELETE_STALE else ""
-        console.print(f"would delete {what}{shown(action.path)}")
+        now_ignored = action.kind is ActionKind.DELETE and action.path in ignored
+        why = f" ({shown(IGNORED_DELETED)})" if now_ignored else ""
+        console.print(f"would delete {what}{shown(action.path)}{why}")
     for path in plan.kept_ignored:
         console.print(f"would keep remote copy of {shown(path)}: {shown(KEPT_IGNORED)}")
     if plan.delete_blocked:
