@@ -98,6 +98,11 @@ class WatchOptions:
 
 @dataclass
 class WatchStats:
+    """What the daemon did since it started, by remote operation: `uploaded` counts every copy
+    sent, `deleted` every remote copy removed, the old copies of replaced, moved and re-sent
+    renamed files included (they go within the upload's outcome, not as deletes of their own).
+    """
+
     uploaded: int = 0
     renamed: int = 0
     deleted: int = 0
@@ -111,6 +116,8 @@ class WatchStats:
         kind = outcome.kind
         if kind is OutcomeKind.UPLOADED:
             self.uploaded += 1
+            if _old_copy_deleted(outcome):
+                self.deleted += 1
         elif kind is OutcomeKind.RENAMED:
             self.renamed += 1
         elif kind is OutcomeKind.DELETED:
@@ -121,6 +128,17 @@ class WatchStats:
             self.rejected += 1
         else:
             self.failed += 1
+
+
+def _old_copy_deleted(outcome: Outcome) -> bool:
+    """An upload that stands in for a recorded copy, and removed it (a failed removal leaves
+    a stale copy, counted when it is deleted later)."""
+    action = outcome.action
+    return (
+        action.previous is not None
+        and action.kind is not ActionKind.RESTORE
+        and outcome.stale_id is None
+    )
 
 
 @dataclass(frozen=True, slots=True)

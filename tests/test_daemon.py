@@ -246,6 +246,8 @@ async def test_a_burst_of_changes_ends_with_the_library_equal_to_the_folder(root
     # 10 replaced copies, 5 renamed-away copies, 5 deleted files.
     assert h.remote.count("delete") == 20
     assert h.store.pending_intents() == []
+    # The counters the stopped and health lines show: old copies count as deleted too.
+    assert (h.daemon.stats.uploaded, h.daemon.stats.deleted) == (20 + 65, 20)
 
 
 async def test_a_file_written_in_chunks_a_second_apart_is_uploaded_once(root: Path) -> None:
