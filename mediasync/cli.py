@@ -52,7 +52,7 @@ from mediasync.state import StateStore, hold_lock
 from mediasync.status import print_status, status_json
 from mediasync.targets import Target, load_targets, only_one, select
 from mediasync.timings import Timings, since_process_start, wanted
-from mediasync.verify import VerifyReport, verify_entries
+from mediasync.verify import VerifyReport, missing_hint, verify_entries
 from mediasync.watch import watch_paths
 
 CONFIG_HELP = "Config file (default: $MEDIASYNC_CONFIG or ./mediasync.toml)."
@@ -216,8 +216,14 @@ def _logged(log: EventLog, run: Callable[[], int]) -> int:
     try:
         return run()
     except MediasyncError as exc:
-        log.error("fatal", f"error: {printable(str(exc))}", exit_code=exc.exit_code)
+        _log_fatal(log, exc)
         return exc.exit_code
+
+
+def _log_fatal(log: EventLog, exc: MediasyncError) -> None:
+    # An error line already says "error:" in text and "level": "error" in JSON: the message
+    # itself is only the error.
+    log.error("fatal", printable(str(exc)), exit_code=exc.exit_code)
 
 
 def _targets(config_file: str | None, name: str | None) -> list[Target]:
@@ -451,7 +457,7 @@ async def _watch_target(target: Target, log: EventLog, stop: asyncio.Event) -> i
             finally:
                 store.close()
     except MediasyncError as exc:
-        log.error("fatal", f"error: {printable(str(exc))}", exit_code=exc.exit_code)
+        _log_fatal(log, exc)
         return exc.exit_code
     log.info(
         "stopped",
@@ -637,7 +643,7 @@ def _verify(settings: Settings, content: bool) -> int:
         f"{report.count(Problem.UNCHECKED)} could not be checked"
     )
     if report.count(Problem.MISSING):
-        console.print("missing files are uploaded again by `mediasync sync --remote-check`")
+        console.print(shown(missing_hint(settings.restore_missing)))
     return EXIT_OK if not report.findings else EXIT_FAILED
 
 

@@ -246,6 +246,22 @@ def test_emptied_root_is_fatal_and_deletes_nothing(
     assert len(sandbox.library.files()) == len(example_files())
 
 
+def test_an_empty_folder_with_nothing_recorded_says_so(
+    tmp_path: Path, sandbox: BackgroundSandbox
+) -> None:
+    (tmp_path / "empty").mkdir()
+    config = tmp_path / "empty.toml"
+    config.write_text(
+        f'[remote]\nlocation_id = "{LOCATION}"\nbase_url = "{sandbox.base_url}"\n\n'
+        '[local]\npath = "empty"\n'
+    )
+    for flags in ((), ("-v",)):
+        result = run(config, "sync", *flags)
+        assert result.exit_code == 0
+        (line,) = result.output.splitlines()
+        assert line.startswith("sync: nothing to do: no files to sync in the folder")
+
+
 def test_a_second_run_is_locked_out(config: Path, media: Path) -> None:
     with hold_lock(media / ".mediasync" / "state.db"):
         result = run(config, "sync")
@@ -257,8 +273,16 @@ def test_watch_beside_another_run_exits_5_with_a_json_log_line(config: Path, med
         result = run(config, "watch", "--log-format", "json")
     assert result.exit_code == 5
     (line,) = [json.loads(text) for text in result.output.splitlines() if text.startswith("{")]
-    assert line["event"] == "fatal" and line["exit_code"] == 5
-    assert "another mediasync run" in line["message"]
+    assert line["event"] == "fatal" and line["exit_code"] == 5 and line["level"] == "error"
+    assert line["message"].startswith("another mediasync run")
+
+
+def test_watch_beside_another_run_says_error_once(config: Path, media: Path) -> None:
+    with hold_lock(media / ".mediasync" / "state.db"):
+        result = run(config, "watch")
+    assert result.exit_code == 5
+    (line,) = [text for text in result.output.splitlines() if "another mediasync run" in text]
+    assert line.count("error:") == 1 and "error: another mediasync run" in line
 
 
 def test_watch_with_a_refused_token_is_fatal(config: Path, sandbox: BackgroundSandbox) -> None:
