@@ -52,7 +52,7 @@ from mediasync.state import StateStore, hold_lock
 from mediasync.status import print_status, status_json
 from mediasync.targets import Target, load_targets, only_one, select
 from mediasync.timings import Timings, since_process_start, wanted
-from mediasync.verify import VerifyReport, verify_entries
+from mediasync.verify import VerifyReport, missing_hint, verify_entries
 from mediasync.watch import watch_paths
 
 CONFIG_HELP = "Config file (default: $MEDIASYNC_CONFIG or ./mediasync.toml)."
@@ -216,8 +216,14 @@ def _logged(log: EventLog, run: Callable[[], int]) -> int:
     try:
         return run()
     except MediasyncError as exc:
-        log.error("fatal", f"error: {printable(str(exc))}", exit_code=exc.exit_code)
+        _log_fatal(log, exc)
         return exc.exit_code
+
+
+def _log_fatal(log: EventLog, exc: MediasyncError) -> None:
+    # An error line already says "error:" in text and "level": "error" in JSON: the message
+    # itself is only the error.
+    log.error("fatal", printable(str(exc)), exit_code=exc.exit_code)
 
 
 def _targets(config_file: str | None, name: str | None) -> list[Target]:
@@ -305,7 +311,7 @@ async def _sync_target(
         options = replace(_options(settings, flags), timings=timings)
         token = authorizer_for(settings)
         with hold_lock(settings.state_file):
-            store = StateStore.open(settings.state_file, settings.location_id)
+            store = StateStore.open(settings.state_file, settings.location_id, settings.root_folder)
             try:
                 report, traffic = await _sync_remote(
                     settings, token, options, store, display, interrupts, flags.verify
@@ -445,13 +451,13 @@ async def _watch_target(target: Target, log: EventLog, stop: asyncio.Event) -> i
         options = _options(settings)
         token = authorizer_for(settings)
         with hold_lock(settings.state_file):
-            store = StateStore.open(settings.state_file, settings.location_id)
+            store = StateStore.open(settings.state_file, settings.location_id, settings.root_folder)
             try:
                 stats = await _watch_remote(settings, token, options, store, log, stop)
             finally:
                 store.close()
     except MediasyncError as exc:
-        log.error("fatal", f"error: {printable(str(exc))}", exit_code=exc.exit_code)
+        _log_fatal(log, exc)
         return exc.exit_code
     log.info(
         "stopped",
@@ -531,7 +537,9 @@ def _ls(settings: Settings, whole: bool) -> int:
 
 
 def _manifest(settings: Settings, fmt: str) -> int:
-    store = StateStore.open_existing(settings.state_file, settings.location_id)
+    store = StateStore.open_existing(
+        settings.state_file, settings.location_id, settings.root_folder
+    )
     if store is None:
         _errors().print("nothing synced yet: run mediasync sync first")
         click.echo(render_manifest(SyncState(), fmt), nl=False)
@@ -604,7 +612,9 @@ def _doctor_target(settings: Settings, path: Path, write: bool) -> list[Check]:
 
 def _verify(settings: Settings, content: bool) -> int:
     console = _console()
-    store = StateStore.open_existing(settings.state_file, settings.location_id)
+    store = StateStore.open_existing(
+        settings.state_file, settings.location_id, settings.root_folder
+    )
     if store is None:
         console.print("nothing synced yet: run mediasync sync first")
         return EXIT_OK
@@ -633,7 +643,7 @@ def _verify(settings: Settings, content: bool) -> int:
         f"{report.count(Problem.UNCHECKED)} could not be checked"
     )
     if report.count(Problem.MISSING):
-        console.print("missing files are uploaded again by `mediasync sync --remote-check`")
+        console.print(shown(missing_hint(settings.restore_missing)))
     return EXIT_OK if not report.findings else EXIT_FAILED
 
 

@@ -7,13 +7,16 @@ The token is never part of Settings: only the name of the environment variable t
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import math
 import os
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from mediasync.errors import UsageError
 from mediasync.formats import CATEGORIES, FORMATS, VIDEO
@@ -22,6 +25,9 @@ from mediasync.rules import MISMATCH_CHOICES, SEND_TRUE_TYPE, TypeRules
 DEFAULT_BASE_URL = "https://services.leadconnectorhq.com"
 DEFAULT_CONFIG_NAME = "mediasync.toml"
 MB = 1024 * 1024
+MAX_LIMIT_MB = 100_000
+"""The largest size limit accepted, in MB: 200 times the largest file the Media Library takes
+(500 MB of video, through API v3), so no real limit is refused."""
 
 # Every key with its default; config.example.toml documents the same table.
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -207,11 +213,7 @@ def settings_from_mapping(
             f"[remote] token_env must name an environment variable (like MEDIASYNC_TOKEN), "
             f"not {token_env!r}: never put the token itself in the config"
         )
-    base_url = _string(r, "remote", "base_url").rstrip("/")
-    if not base_url.startswith(("http://", "https://")):
-        raise UsageError(
-            f"[remote] base_url {base_url!r} must start with https:// (or http:// for the sandbox)"
-        )
+    base_url = _api_url("base_url", _string(r, "remote", "base_url").rstrip("/"), "the token")
     root_folder = "/".join(p for p in _string(r, "remote", "root_folder").split("/") if p)
 
     local_path_raw = _string(loc, "local", "path", required=True)
@@ -234,7 +236,7 @@ def settings_from_mapping(
         token_env=token_env,
         base_url=base_url,
         root_folder=root_folder,
-        api_version=_string(r, "remote", "api_version"),
+        api_version=_api_version(r),
         timeout=_number(r, "remote", "timeout", low=1),
         local_path=local_path,
         ignore=tuple(ignore),
@@ -257,17 +259,22 @@ def settings_from_mapping(
 
 
 def _type_rules(rules: dict[str, Any]) -> TypeRules:
-    default_mb = _number(rules, "rules", "max_file_mb", low=0.001)
+    default_mb = _size_mb(rules, "max_file_mb")
     limits: dict[str, int] = {}
     allowed: dict[str, frozenset[str]] = {}
     for category in CATEGORIES:
         key = "max_video_mb" if category == VIDEO else f"max_{category}_mb"
-        mb = default_mb if rules[key] is None else _number(rules, "rules", key, low=0.001)
+        mb = default_mb if rules[key] is None else _size_mb(rules, key)
         limits[category] = int(mb * MB)
         if rules[f"{category}_types"] is not None:
             allowed[category] = _extensions(rules, category)
     mismatch = _choice(rules, "rules", "mismatch", MISMATCH_CHOICES)
     return TypeRules.of(allowed, limits, mismatch)
+
+
+def _size_mb(rules: dict[str, Any], key: str) -> float:
+    # Bounded above: a huge finite limit (1e308) overflowed when turned into bytes.
+    return _number(rules, "rules", key, low=0.001, high=MAX_LIMIT_MB, unit=" of MB")
 
 
 def _extensions(rules: dict[str, Any], category: str) -> frozenset[str]:
@@ -279,11 +286,22 @@ def _extensions(rules: dict[str, Any], category: str) -> frozenset[str]:
     wanted = {e.lower().lstrip(".") for e in value}
     unknown = sorted(wanted - set(known))
     if unknown:
+        listed = ", ".join("." + e for e in unknown)
+        which = (
+            f"which is not {_article(category)} {category} format"
+            if len(unknown) == 1
+            else f"which are not {category} formats"
+        )
         raise UsageError(
-            f"[rules] {key} names {', '.join('.' + e for e in unknown)}, which is not a "
-            f"{category} format the Media Library accepts: choose from {', '.join(known)}"
+            f"[rules] {key} names {listed}, {which} the Media Library accepts: "
+            f"choose from {', '.join(known)}"
         )
     return frozenset(wanted)
+
+
+def _article(word: str) -> str:
+    # Enough for the category names (image, audio, video, document, font).
+    return "an" if word[0] in "aeiou" else "a"
 
 
 def _oauth_settings(
@@ -298,12 +316,12 @@ def _oauth_settings(
                 f"{DEFAULTS['remote'][key]}), not {r[key]!r}: never put the app's keys in "
                 "the config"
             )
-    token_url = _string(r, "remote", "token_url").rstrip("/") or f"{base_url}/oauth/token"
-    if not token_url.startswith(("http://", "https://")):
-        raise UsageError(
-            f"[remote] token_url {token_url!r} must start with https:// (or leave it out: "
-            f"it defaults to {base_url}/oauth/token)"
-        )
+    token_url = _api_url(
+        "token_url",
+        _string(r, "remote", "token_url").rstrip("/") or f"{base_url}/oauth/token",
+        "the app's keys and tokens",
+        f" (or leave it out: it defaults to {base_url}/oauth/token)",
+    )
     file_raw = _string(r, "remote", "oauth_file")
     # Beside the state by default: both are this machine's private data, covered by the run lock.
     token_file = (
@@ -317,6 +335,57 @@ def _oauth_settings(
             "oauth_file out (it then goes beside the state) or put it outside the folder"
         )
     return OAuthSettings(token_file, r["client_id_env"], r["client_secret_env"], token_url)
+
+
+# What urlsplit and aiohttp's yarl could read differently (whitespace, which urlsplit drops;
+# backslashes), and user:password@, which aiohttp refuses beside our Authorization header:
+# nothing a real API URL needs.
+_UNSAFE_IN_URL = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
+
+
+def _api_url(key: str, url: str, sent: str, hint: str = "") -> str:
+    """`url`, if `sent` may travel to it: https://, or http:// to this very machine.
+
+    Plain http carries credentials in cleartext, so it is only for the sandbox on loopback.
+    """
+    named = f"[remote] {key} {url!r}"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not one
+    except ValueError:
+        raise UsageError(f"{named} is not a URL like {DEFAULT_BASE_URL}{hint}") from None
+    if parts.scheme not in ("http", "https"):
+        raise UsageError(
+            f"{named} must start with https:// (http:// only for the sandbox on this machine){hint}"
+        )
+    if not parts.hostname or "@" in parts.netloc or _UNSAFE_IN_URL.search(url):
+        raise UsageError(f"{named} is not a URL like {DEFAULT_BASE_URL}{hint}")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise UsageError(
+            f"{named} would send {sent} in cleartext: use https://, or http:// only for the "
+            "sandbox on this machine (localhost, 127.x.x.x or [::1])"
+        )
+    return url
+
+
+def _api_version(r: dict[str, Any]) -> str:
+    version = _string(r, "remote", "api_version")
+    # Sent as the Version header: a control character in it made aiohttp raise mid-run.
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", version):
+        raise UsageError(
+            f"[remote] api_version {version!r} is not an API version: use "
+            f"{DEFAULTS['remote']['api_version']} (or leave it out)"
+        )
+    return version
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _watch_settings(w: dict[str, Any]) -> WatchSettings:
@@ -346,19 +415,57 @@ def parse_max_delete(value: object) -> MaxDelete:
         match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", value)
         if match and float(match.group(1)) <= 100:
             return MaxDelete(percent=float(match.group(1)))
-        if value.strip().isdigit():
+        # ASCII digits, and few enough for int(): str.isdigit() let "²" through, and int()
+        # refuses over 4300 digits; both raised ValueError as a traceback.
+        if re.fullmatch(r"\s*[0-9]{1,18}\s*", value):
             return MaxDelete(count=int(value))
     raise UsageError(f"[sync] max_delete {value!r} is not valid: {fix}")
 
 
 def read_token(settings: Settings) -> Secret:
-    token = os.environ.get(settings.token_env, "").strip()
-    if not token:
+    return secret_from_env(
+        settings.token_env,
+        "token",
+        f"no token: set the environment variable {settings.token_env} to the sub-account's "
+        "Private Integration Token (scopes medias.readonly and medias.write)",
+    )
+
+
+def secret_from_env(variable: str, what: str, missing: str) -> Secret:
+    """The credential in `variable`; UsageError `missing` when it is unset or blank.
+
+    Whitespace around it (the line end of a pasted or `$(cat file)` value) is dropped; inside it,
+    anything `credential_flaw` finds is refused before it reaches an HTTP header.
+    """
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        raise UsageError(missing)
+    flaw = credential_flaw(value)
+    if flaw is not None:
+        # Named by its variable only: even a mangled credential is mostly the real one.
         raise UsageError(
-            f"no token: set the environment variable {settings.token_env} to the sub-account's "
-            "Private Integration Token (scopes medias.readonly and medias.write)"
+            f"the environment variable {variable} holds {flaw}: set it to the {what} alone, "
+            "on one line"
         )
-    return Secret(token)
+    return Secret(value)
+
+
+def credential_flaw(value: str) -> str | None:
+    """What in `value` no token or app key can hold, or None when it is fine.
+
+    Tokens and keys are visible ASCII (a Bearer token's b64token is a subset of it). Anything
+    else is a pasting accident that HTTP cannot carry as it stands: aiohttp raises on a control
+    character in a header, and its C writer silently drops what UTF-8 cannot encode (the
+    surrogates of undecodable bytes), which would send another token than the one configured.
+    """
+    bad = next((c for c in value if not "!" <= c <= "~"), None)
+    if bad is None:
+        return None
+    if bad == " ":
+        return "a space"
+    if unicodedata.category(bad) == "Cc":
+        return "a control character (a line break, tab or the like)"
+    return "a character that is not plain ASCII"
 
 
 def _merge_defaults(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -414,13 +521,21 @@ def _int(table: dict[str, Any], section: str, key: str, low: int, high: int) -> 
     return value
 
 
-def _number(table: dict[str, Any], section: str, key: str, low: float) -> float:
+def _number(
+    table: dict[str, Any],
+    section: str,
+    key: str,
+    low: float,
+    high: float = math.inf,
+    unit: str = "",
+) -> float:
     value = table[key]
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
         or not math.isfinite(value)
-        or value < low
+        or not low <= value <= high
     ):
-        raise UsageError(f"[{section}] {key} must be a number of at least {low:g}")
+        span = f"of at least {low:g}" if high == math.inf else f"from {low:g} to {high:g}"
+        raise UsageError(f"[{section}] {key} must be a number{unit} {span}")
     return float(value)

@@ -6,10 +6,7 @@ tokens are wrapped in `Secret` from the moment they are read.
 
 from __future__ import annotations
 
-import os
-
-from mediasync.config import OAuthSettings, Secret, Settings, read_token
-from mediasync.errors import UsageError
+from mediasync.config import OAuthSettings, Secret, Settings, read_token, secret_from_env
 from mediasync.remote.auth import Authorizer, StaticToken
 from mediasync.remote.oauth import OAuthAuthorizer
 from mediasync.remote.token_endpoint import TokenEndpoint
@@ -38,10 +35,9 @@ def token_endpoint_for(settings: Settings, oauth: OAuthSettings) -> TokenEndpoin
 
 
 def read_key(variable: str, what: str) -> Secret:
-    value = os.environ.get(variable, "").strip()
-    if not value:
-        raise UsageError(
-            f"no {what}: set the environment variable {variable} to the Marketplace app's "
-            f"{what} ([remote] auth = \"oauth\"; see README, Use a Marketplace app)"
-        )
-    return Secret(value)
+    return secret_from_env(
+        variable,
+        what,
+        f"no {what}: set the environment variable {variable} to the Marketplace app's "
+        f"{what} ([remote] auth = \"oauth\"; see README, Use a Marketplace app)",
+    )

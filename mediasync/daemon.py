@@ -39,7 +39,7 @@ from mediasync.scan import Folder, printable, probe, scan_tree
 from mediasync.settle import Look, Settler, Verdict
 from mediasync.state import StateStore
 from mediasync.watch import RAISE_LIMIT_HINT, is_watch_limit
-from mediasync.worker import UPLOADS, WorkerContext
+from mediasync.worker import RETRY_NEXT, UPLOADS, WorkerContext
 
 # Makes the batches of changed paths; its argument asks for polling instead of OS events.
 ChangeSource = Callable[[bool], AsyncIterator[set[str]]]
@@ -98,6 +98,11 @@ class WatchOptions:
 
 @dataclass
 class WatchStats:
+    """What the daemon did since it started, by remote operation: `uploaded` counts every copy
+    sent, `deleted` every remote copy removed, the old copies of replaced, moved and re-sent
+    renamed files included (they go within the upload's outcome, not as deletes of their own).
+    """
+
     uploaded: int = 0
     renamed: int = 0
     deleted: int = 0
@@ -111,6 +116,8 @@ class WatchStats:
         kind = outcome.kind
         if kind is OutcomeKind.UPLOADED:
             self.uploaded += 1
+            if _old_copy_deleted(outcome):
+                self.deleted += 1
         elif kind is OutcomeKind.RENAMED:
             self.renamed += 1
         elif kind is OutcomeKind.DELETED:
@@ -121,6 +128,17 @@ class WatchStats:
             self.rejected += 1
         else:
             self.failed += 1
+
+
+def _old_copy_deleted(outcome: Outcome) -> bool:
+    """An upload that stands in for a recorded copy, and removed it (a failed removal leaves
+    a stale copy, counted when it is deleted later)."""
+    action = outcome.action
+    return (
+        action.previous is not None
+        and action.kind is not ActionKind.RESTORE
+        and outcome.stale_id is None
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +185,11 @@ class Daemon:
         self._next_rescan = math.inf
         self._next_health = math.inf
         self._root_complaint: str | None = None
+        # Rejections already logged (path, reason): a rescan logs only those it finds anew.
+        self._told: set[tuple[str, str]] = set()
+        # Files a worker refused for what they are (type, content), as they then stood: a
+        # rescan sends them again only once they change.
+        self._refused: dict[str, LocalFile] = {}
 
     async def run(self) -> WatchStats:
         """Sync once, then follow changes until `stop` is set; raise only fatal errors."""
@@ -221,8 +244,12 @@ class Daemon:
         self.initial = report
         for outcome in report.outcomes:
             self.stats.add(outcome)
+            self._note_refusal(outcome)
             if outcome.kind is OutcomeKind.FAILED and outcome.action.kind in UPLOADS:
                 self._unsettled.add(outcome.path)
+        # What the scan refused (pipes, links, bad names) never reached a worker: said here,
+        # as `sync` lists them, so a file refused while the daemon was down is not silent.
+        self._tell(report.plan.rejections)
         if report.deletes_skipped:
             self._log.warning("deletes-skipped", report.deletes_skipped)
         self._log.info(
@@ -322,6 +349,7 @@ class Daemon:
         self._in_flight.pop(outcome.path, None)
         self.stats.add(outcome)
         self._log.outcome(outcome)
+        self._note_refusal(outcome)
         if outcome.kind is OutcomeKind.FAILED and outcome.action.kind in UPLOADS:
             self._unsettled.add(outcome.path)
         elif outcome.action.kind in UPLOADS:
@@ -329,6 +357,17 @@ class Daemon:
         if outcome.entry is not None:
             self._known.add(outcome.entry.remote_id)
         self._settler.recheck_now(outcome.path, self._now())
+
+    def _note_refusal(self, outcome: Outcome) -> None:
+        local = outcome.action.local
+        if outcome.action.kind not in UPLOADS or local is None:
+            return
+        # A refusal that says "the next sync tries it again" (vanished, unreadable) may pass
+        # without the file changing: only the others are remembered.
+        if outcome.kind is OutcomeKind.REJECTED and not outcome.reason.endswith(RETRY_NEXT):
+            self._refused[outcome.path] = local
+        else:
+            self._refused.pop(outcome.path, None)
 
     def _source_down(self, event: SourceDown) -> None:
         error = event.error
@@ -400,12 +439,8 @@ class Daemon:
             self._store.rekey(old, new)
         for rejection in the_plan.rejections:
             self._store.record_problem(rejection.path, OutcomeKind.REJECTED.value, rejection.reason)
-            self._log.warning(
-                "rejected",
-                f"rejected {printable(rejection.path)}: {rejection.reason}",
-                path=printable(rejection.path),
-                reason=rejection.reason,
-            )
+            self._told.discard((rejection.path, rejection.reason))  # it changed: say it again
+        self._tell(the_plan.rejections)
         if the_plan.delete_blocked:
             self._log.error("delete-guard", the_plan.delete_blocked)
         else:
@@ -496,7 +531,12 @@ class Daemon:
             await within_grace(
                 self._control,
                 resolve_intents(
-                    self._remote, self._store, self.options.retry, self.options.clock, skip
+                    self._remote,
+                    self._store,
+                    self.options.root,
+                    self.options.retry,
+                    self.options.clock,
+                    skip,
                 ),
             )
         except MediasyncError as exc:
@@ -513,6 +553,7 @@ class Daemon:
                 resolve_intents(
                     self._remote,
                     self._store,
+                    self.options.root,
                     self.options.retry,
                     self.options.clock,
                     skip=set(self._in_flight),
@@ -538,12 +579,21 @@ class Daemon:
             return
         for old, new in the_plan.rekeys:
             self._store.rekey(old, new)
+        self._refused = {p: f for p, f in self._refused.items() if p in local.files}
+        fresh = [r for r in the_plan.rejections if (r.path, r.reason) not in self._told]
+        for rejection in fresh:
+            self._store.record_problem(rejection.path, OutcomeKind.REJECTED.value, rejection.reason)
+        self._tell(fresh)
+        # Forget what is no longer refused, so that it is told again if it comes back.
+        self._told = {(r.path, r.reason) for r in the_plan.rejections}
         self._epoch += 1
         now = self._now()
         found = 0
         for action in (*the_plan.uploads, *the_plan.deletes):
             if action.path in self._in_flight or action.path in self._settler:
                 continue
+            if action.local is not None and self._refused.get(action.path) == action.local:
+                continue  # refused as it stands: logged once, not judged again every rescan
             found += 1
             if action.kind is ActionKind.DELETE_STALE:
                 await self._submit(action, self._epoch)
@@ -559,6 +609,20 @@ class Daemon:
             files=len(local.files),
             found=found,
         )
+
+    def _tell(self, rejections: Iterable[Rejection]) -> None:
+        """Log each rejection not logged yet, one line each."""
+        for rejection in rejections:
+            key = (rejection.path, rejection.reason)
+            if key in self._told:
+                continue
+            self._told.add(key)
+            self._log.warning(
+                "rejected",
+                f"rejected {printable(rejection.path)}: {rejection.reason}",
+                path=printable(rejection.path),
+                reason=rejection.reason,
+            )
 
     def _health(self) -> None:
         self._next_health = self._now() + self.watch.health_interval

@@ -2,9 +2,15 @@
 
 The API has no idempotency key: an upload whose answer was lost (timeout, dropped connection,
 5xx, the gateway's 401 "Command timed out") may still have been stored. So after such an
-ambiguous failure, before sending again, the target folder is listed: a copy with this name
-that appeared since the first attempt and that no recorded file owns is ours, and is adopted
-instead of uploading a second one. Further such copies are duplicates and are removed.
+ambiguous failure, before sending again, the target folder is listed for a copy of ours and
+it is adopted instead of uploading a second one; further copies of ours are duplicates from
+retries and are removed.
+
+A copy is ours only when all of this is proved: no recorded file owns it, it has this name,
+the service dates it no earlier than our first attempt (less the clock skew allowed), and its
+hosted URL serves exactly our bytes. Anything less (no date, an unreadable URL, other bytes)
+may be someone else's upload, so it is never adopted nor deleted: the worst that can follow
+is a duplicate of ours left beside it, never the loss of theirs.
 """
 
 from __future__ import annotations
@@ -50,11 +56,12 @@ async def deliver(
     async for attempt in retrying(retry):
         with attempt:
             if ambiguous:
-                copy = await adopt_copy(remote, parcel, started - CLOCK_SKEW_S, known_ids)
+                sha256 = await hash_file(parcel.path)
+                copy = await adopt_copy(
+                    remote, parcel, started - CLOCK_SKEW_S, known_ids, sha256
+                )
                 if copy is not None:
-                    return UploadResult(
-                        copy.id, copy.url or "", await hash_file(parcel.path), parcel.size
-                    )
+                    return UploadResult(copy.id, copy.url or "", sha256, parcel.size)
             try:
                 return await remote.upload(
                     parcel.path, parcel.size, parcel.name, parcel.folder_id, parcel.content_type
@@ -66,23 +73,40 @@ async def deliver(
 
 
 async def adopt_copy(
-    remote: RemoteLibrary, parcel: Parcel, since: float, known_ids: Collection[str]
+    remote: RemoteLibrary, parcel: Parcel, since: float, known_ids: Collection[str], sha256: str
 ) -> RemoteItem | None:
-    """The oldest unowned copy named like `parcel` created since `since`; extras are deleted."""
+    """The oldest copy of ours (see above) in the parcel's folder; later ones are deleted."""
     listing = await remote.list_items(parcel.folder_id, folders=False)
-    copies = unowned_copies(listing, parcel.name, since, known_ids)
-    if not copies:
+    ours = await copies_of_ours(remote, listing, parcel.name, since, known_ids, sha256)
+    if not ours:
         return None
-    for extra in copies[1:]:
+    for extra in ours[1:]:
         with contextlib.suppress(NotFoundError):
             await remote.delete(extra.id)
-    return copies[0]
+    return ours[0]
+
+
+async def copies_of_ours(
+    remote: RemoteLibrary,
+    listing: list[RemoteItem],
+    name: str,
+    since: float,
+    known_ids: Collection[str],
+    sha256: str,
+) -> list[RemoteItem]:
+    """The copies in `listing` proved ours (see above), oldest first."""
+    ours = []
+    for item in unowned_copies(listing, name, since, known_ids):
+        if item.url and await remote.hosted_sha256(item.url) == sha256:
+            ours.append(item)
+    return ours
 
 
 def unowned_copies(
     listing: list[RemoteItem], name: str, since: float, known_ids: Collection[str]
 ) -> list[RemoteItem]:
-    """Copies named `name`, made at or after `since`, that no recorded file owns; oldest first."""
+    """Copies named `name`, dated at or after `since`, that no recorded file owns; oldest
+    first. An undated copy is left out: nothing shows it is not older than our attempt."""
     found = [
         item
         for item in listing
@@ -93,11 +117,11 @@ def unowned_copies(
 
 def created_at_or_after(item: RemoteItem, moment: float) -> bool:
     if not item.created_at:
-        return True
+        return False
     try:
         created = datetime.fromisoformat(item.created_at.replace("Z", "+00:00")).timestamp()
     except ValueError:
-        return True
+        return False
     return created >= moment
 
 

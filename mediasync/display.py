@@ -27,6 +27,7 @@ from mediasync.engine import SyncReport
 from mediasync.models import Outcome, Plan
 from mediasync.report import (
     Traffic,
+    nothing_to_do,
     print_problems,
     print_progress,
     summary_counts,
@@ -118,12 +119,12 @@ class SyncDisplay:
     def finish(self, report: SyncReport, traffic: Traffic) -> None:
         if self._task is not None:
             self._board.progress.remove_task(self._task)
-        if report.plan == Plan() and not report.outcomes:
-            return
+        if report.interrupted and report.plan == Plan() and not report.outcomes:
+            return  # cut off before it had planned: the caller says it was interrupted
         print_problems(self._console, report)
         if self._verbosity is Verbosity.QUIET:
             return
-        if self._board.live:
+        if self._board.live and not nothing_to_do(report):
             self._console.print(summary_table(report, traffic))
         else:
             self._console.print(summary_line(report, traffic))

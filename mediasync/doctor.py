@@ -73,7 +73,7 @@ def check_local(settings: Settings) -> list[Check]:
 def _check_state(settings: Settings) -> Check:
     path = settings.state_file
     try:
-        store = StateStore.open_existing(path, settings.location_id)
+        store = StateStore.open_existing(path, settings.location_id, settings.root_folder)
     except MediasyncError as exc:
         return failed("state", exc)
     if store is None:

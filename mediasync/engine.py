@@ -15,7 +15,15 @@ from mediasync.diskio import DiskAccess
 from mediasync.drift import DriftReport, check_due, check_remote
 from mediasync.errors import RootError
 from mediasync.folders import ensure_folders
-from mediasync.models import ActionKind, LocalSnapshot, Outcome, OutcomeKind, Plan, SyncState
+from mediasync.models import (
+    Action,
+    ActionKind,
+    LocalSnapshot,
+    Outcome,
+    OutcomeKind,
+    Plan,
+    SyncState,
+)
 from mediasync.plan import Policy, plan
 from mediasync.pool import PoolControl, Sleep, run_pool
 from mediasync.recovery import resolve_intents
@@ -23,6 +31,7 @@ from mediasync.remote import RemoteLibrary
 from mediasync.retrying import RetryPolicy
 from mediasync.scan import scan_tree
 from mediasync.state import StateStore
+from mediasync.strangers import check_for_strangers, is_fresh
 from mediasync.timings import Timings
 from mediasync.worker import Verify, WorkerContext
 
@@ -55,6 +64,8 @@ class SyncReport:
     drift: DriftReport | None = None
     deletes_skipped: str | None = None
     interrupted: bool = False
+    # Planned actions a stop left undone (never started, or cut off past the grace period).
+    not_done: int = 0
 
     def count(self, kind: OutcomeKind, *actions: ActionKind) -> int:
         return sum(
@@ -102,7 +113,7 @@ async def run_sync(
     )
     timings = options.timings
     with timings.phase("intents"):
-        adopted = await resolve_intents(remote, store, options.retry, options.clock)
+        adopted = await resolve_intents(remote, store, options.root, options.retry, options.clock)
     drift = None
     if _remote_check_due(options, store):
         with timings.phase("remote-check"):
@@ -123,12 +134,16 @@ async def run_sync(
     for rejection in the_plan.rejections:
         store.record_problem(rejection.path, OutcomeKind.REJECTED.value, rejection.reason)
 
+    if the_plan.uploads and not options.policy.force and is_fresh(state, store.folders()):
+        with timings.phase("strangers"):
+            await check_for_strangers(remote, options.root_folder, the_plan.uploads, options.retry)
     with timings.phase("folders"):
         folder_ids = await ensure_folders(
             remote, store, options.root_folder, the_plan.folders, options.retry, control.stop
         )
     if control.stop.is_set():
         report.interrupted = True
+        report.not_done = len(the_plan.uploads) + len(_deletes_due(the_plan, report))
         return report
     ctx = WorkerContext(
         root=options.root,
@@ -144,19 +159,32 @@ async def run_sync(
     with timings.phase("uploads"):
         report.outcomes.extend(await run_pool(the_plan.uploads, ctx, store, control, on_outcome))
 
-    deletes = the_plan.deletes
-    if control.stop.is_set():
-        deletes = ()
-    elif report.failed:
-        report.deletes_skipped = f"{len(deletes)} deletes skipped because uploads failed"
-        deletes = ()
-    elif the_plan.delete_blocked:
-        report.deletes_skipped = the_plan.delete_blocked
-        deletes = tuple(a for a in deletes if a.kind is ActionKind.DELETE_STALE)
+    deletes = _deletes_due(the_plan, report)
     with timings.phase("deletes"):
         report.outcomes.extend(await run_pool(deletes, ctx, store, control, on_outcome))
     report.interrupted = control.stop.is_set()
+    if report.interrupted:
+        report.not_done = len(the_plan.uploads) + len(deletes) - len(report.outcomes)
     return report
+
+
+def _deletes_due(the_plan: Plan, report: SyncReport) -> tuple[Action, ...]:
+    """The deletes this pass may make after its uploads; why the others are held back goes
+    into the report."""
+    deletes = the_plan.deletes
+    if report.failed:
+        # Said only when a delete was really held back: "0 deletes skipped" is noise.
+        if deletes:
+            report.deletes_skipped = f"{_deletes(len(deletes))} skipped because uploads failed"
+        return ()
+    if the_plan.delete_blocked:
+        report.deletes_skipped = the_plan.delete_blocked
+        return tuple(a for a in deletes if a.kind is ActionKind.DELETE_STALE)
+    return deletes
+
+
+def _deletes(count: int) -> str:
+    return f"{count} delete{'' if count == 1 else 's'}"
 
 
 def known_ids(store: StateStore) -> frozenset[str]:

@@ -6,6 +6,7 @@
     │   ├── AuthError         bad token, missing scope, wrong location
     │   ├── StateError        state file unreadable, corrupt or too new
     │   └── RootError         local root missing or empty while the state is not
+    ├── GuardError            a guard refused (a first sync onto existing copies)  exit 4
     ├── LockHeldError         another run holds the lock            exit 5
     ├── BudgetExhaustedError  the location's daily API budget is spent  exit 6, run stops
     ├── RemoteError           the remote answered or failed; `status` when it answered
@@ -55,6 +56,12 @@ class RootError(FatalError):
     pass
 
 
+class GuardError(MediasyncError):
+    """Going on could make a mess the user did not ask for; --force overrides."""
+
+    exit_code = 4
+
+
 class LockHeldError(MediasyncError):
     exit_code = 5
 
@@ -100,7 +107,9 @@ def classify(exc: BaseException) -> ErrorClass:
     """What the caller should do about `exc`: retry it, give up on this item, or stop the run."""
     if isinstance(exc, RetryableError):
         return ErrorClass.RETRYABLE
-    if isinstance(exc, FatalError | UsageError | LockHeldError | BudgetExhaustedError):
+    if isinstance(
+        exc, FatalError | UsageError | GuardError | LockHeldError | BudgetExhaustedError
+    ):
         return ErrorClass.FATAL
     return ErrorClass.NOT_RETRYABLE
 

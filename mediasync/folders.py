@@ -59,7 +59,7 @@ async def find_folder(remote: RemoteLibrary, path: str, retry: RetryPolicy) -> s
         siblings = await call_with_retries(
             retry, partial(remote.list_items, folder_id, folders=True)
         )
-        match = _oldest_named(siblings, name)
+        match = oldest_named(siblings, name)
         if match is None:
             raise LookupError(path)
         folder_id = match.id
@@ -71,10 +71,10 @@ async def _find_or_create(remote: RemoteLibrary, name: str, parent_id: str | Non
 
     Looking first on every attempt means a create whose answer was lost is not repeated.
     """
-    match = _oldest_named(await remote.list_items(parent_id, folders=True), name)
+    match = oldest_named(await remote.list_items(parent_id, folders=True), name)
     return match if match is not None else await remote.create_folder(name, parent_id)
 
 
-def _oldest_named(items: list[RemoteItem], name: str) -> RemoteItem | None:
+def oldest_named(items: list[RemoteItem], name: str) -> RemoteItem | None:
     same = [i for i in items if i.name == name]
     return min(same, key=lambda i: (i.created_at or "", i.id)) if same else None

@@ -74,12 +74,14 @@ class EventLog:
             verb = {
                 ActionKind.REPLACE: "replaced",
                 ActionKind.RESTORE: "restored",
-                ActionKind.RENAME: "moved",
+                ActionKind.RENAME: "renamed",
                 ActionKind.MOVE: "moved",
             }.get(outcome.action.kind, "uploaded")
+            # The note says why a renamed or moved file got a new URL, as `sync -v` does.
+            note = f" ({printable(outcome.reason)})" if outcome.reason else ""
             self.info(
                 "uploaded",
-                f"{verb} {path} → {outcome.entry.url}",
+                f"{verb} {path} → {outcome.entry.url}{note}",
                 url=outcome.entry.url,
                 id=outcome.entry.remote_id,
                 **fields,

@@ -165,6 +165,8 @@ class Plan:
     rekeys: tuple[tuple[str, str], ...] = ()
     # Recorded files that an ignore rule now covers: their remote copies are kept, not deleted.
     kept_ignored: tuple[str, ...] = ()
+    # The same, under [sync] delete_ignored: deleted, though they may still be on disk.
+    deleted_ignored: tuple[str, ...] = ()
 
     @property
     def folders(self) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 import click
 
-from mediasync.config import OAuthSettings, Settings, find_config
+from mediasync.config import OAuthSettings, Settings, credential_flaw, find_config
 from mediasync.credentials import read_key, token_endpoint_for
 from mediasync.errors import MediasyncError, UsageError
 from mediasync.scan import printable as shown
@@ -194,7 +194,7 @@ def _tokens_from_text(text: str, location_id: str, now: float) -> TokenSet:
                 "standard input must be one line holding the refresh token, or the token "
                 "endpoint's JSON answer"
             )
-        return TokenSet("", text, 0.0, location_id)
+        return _checked(TokenSet("", text, 0.0, location_id))
     try:
         data: Any = json.loads(text)
     except ValueError:
@@ -214,8 +214,19 @@ def _tokens_from_text(text: str, location_id: str, now: float) -> TokenSet:
     lifetime = data.get("expires_in")
     if not isinstance(access, str) or not isinstance(lifetime, int | float):
         # Without its lifetime an access token cannot be trusted: fetch a fresh one first.
-        return TokenSet("", refresh, 0.0, location_id)
-    return TokenSet(access, refresh, now + float(lifetime), location_id, now)
+        return _checked(TokenSet("", refresh, 0.0, location_id))
+    return _checked(TokenSet(access, refresh, now + float(lifetime), location_id, now))
+
+
+def _checked(tokens: TokenSet) -> TokenSet:
+    """`tokens`, unless one holds what the token file would refuse on the next run."""
+    flaw = credential_flaw(tokens.access_token) or credential_flaw(tokens.refresh_token)
+    if flaw is not None:
+        raise UsageError(
+            f"a token on standard input holds {flaw}: pipe in the token endpoint's JSON "
+            "answer, or the refresh token alone on one line"
+        )
+    return tokens
 
 
 def _oauth_settings(

@@ -73,11 +73,8 @@ def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
             and not _inside_any(path, local.unreadable)
         )
     ]
-    kept = tuple(
-        path
-        for path, _ in gone
-        if not policy.delete_ignored and is_ignored(path, policy.ignore)
-    )
+    ignored = tuple(path for path, _ in gone if is_ignored(path, policy.ignore))
+    kept = () if policy.delete_ignored else ignored
     removed = [
         Action(ActionKind.DELETE, path, previous=entry) for path, entry in gone if path not in kept
     ]
@@ -88,7 +85,14 @@ def plan(local: LocalSnapshot, state: SyncState, policy: Policy) -> Plan:
     removed = sorting.pair_moves(removed)
     blocked = _delete_block(removed, known, policy)
     deletes = (removed if policy.delete else []) + stale
-    return replace(sorting.plan(deletes, blocked), rekeys=rekeys, kept_ignored=kept)
+    # Ignored, not removed: told apart so no one reads them as files that were deleted.
+    doomed = {a.path for a in deletes if a.kind is ActionKind.DELETE}
+    return replace(
+        sorting.plan(deletes, blocked),
+        rekeys=rekeys,
+        kept_ignored=kept,
+        deleted_ignored=tuple(path for path in ignored if path in doomed),
+    )
 
 
 def _rekeyed(

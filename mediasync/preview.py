@@ -26,7 +26,7 @@ class Preview:
 
 def preview(options: SyncOptions, state_file: Path, location_id: str) -> Preview:
     """Plan against the state as it stands, reading it only: no lock, no file, no request."""
-    store = StateStore.open_existing(state_file, location_id)
+    store = StateStore.open_existing(state_file, location_id, options.root_folder)
     try:
         state = store.snapshot() if store else SyncState()
         problems = tuple(store.problems()) if store else ()

@@ -1,28 +1,34 @@
 """Resolving intents left by a run that died mid-upload or mid-delete (DESIGN.md invariant 1).
 
-An upload intent is settled by listing its target folder: a copy with the intended name that
-appeared after the intent started and that the state does not know is adopted; any further such
-copies are duplicates from retries and are removed. A delete intent needs nothing: the plan
-sees the recorded file again and deletes it again, and a second delete of a gone file is fine.
+An upload intent is settled by listing its target folder: a copy proved ours (the intended
+name, dated after the intent started, unknown to the state, serving the local file's bytes:
+see delivery.py) is adopted, recorded with the file's hash; any further copies of ours are
+duplicates from retries and are removed. A copy that cannot be proved ours is left alone,
+and the plan sends the file again. A delete intent needs nothing: the plan sees the recorded
+file again and deletes it again, and a second delete of a gone file is fine.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable, Collection
 from functools import partial
+from pathlib import Path
 
-from mediasync.delivery import CLOCK_SKEW_S, unowned_copies
-from mediasync.errors import NotFoundError
+from mediasync.delivery import CLOCK_SKEW_S, copies_of_ours, hash_file
+from mediasync.errors import LocalFileError, NotFoundError
 from mediasync.models import Action, ActionKind, Outcome, OutcomeKind, RemoteItem, StateEntry
 from mediasync.remote import RemoteLibrary
 from mediasync.retrying import RetryPolicy, call_with_retries
+from mediasync.scan import restat
 from mediasync.state import Intent, StateStore
 
 
 async def resolve_intents(
     remote: RemoteLibrary,
     store: StateStore,
+    root: Path,
     retry: RetryPolicy,
     clock: Callable[[], float],
     skip: Collection[str] = (),
@@ -41,7 +47,7 @@ async def resolve_intents(
                     retry, partial(remote.list_items, intent.folder_id, folders=False)
                 )
             listing = listings[intent.folder_id]
-            adopted += await _settle_upload(intent, listing, remote, store, retry, clock)
+            adopted += await _settle_upload(intent, listing, remote, store, root, retry, clock)
         store.end_intent(intent.id)
     return adopted
 
@@ -51,21 +57,32 @@ async def _settle_upload(
     listing: list[RemoteItem],
     remote: RemoteLibrary,
     store: StateStore,
+    root: Path,
     retry: RetryPolicy,
     clock: Callable[[], float],
 ) -> int:
+    if not any(item.name == intent.name for item in listing):
+        return 0
+    current = await asyncio.to_thread(restat, root, intent.path)
+    if current is None:
+        return 0  # gone locally: nothing to prove a copy ours by
+    try:
+        sha256 = await hash_file(root / intent.path)
+    except LocalFileError:
+        return 0
     state = store.snapshot()
     known = {e.remote_id for e in state.entries.values()} | {s.remote_id for s in state.stale}
-    copies = unowned_copies(listing, intent.name, intent.started_at - CLOCK_SKEW_S, known)
+    since = intent.started_at - CLOCK_SKEW_S
+    copies = await copies_of_ours(remote, listing, intent.name, since, known, sha256)
     if not copies:
         return 0
     keep, extras = copies[0], copies[1:]
     previous = state.entries.get(intent.path)
     entry = StateEntry(
         intent.path,
-        intent.size or 0,
-        intent.mtime_ns or 0,
-        None,
+        current.size,
+        current.mtime_ns,
+        sha256,
         keep.id,
         keep.url or "",
         intent.folder_id,

@@ -15,6 +15,11 @@ KEPT_IGNORED = (
     "now ignored, so its remote copy is kept; set [sync] delete_ignored = true to delete it"
 )
 
+# A rename is planned from sizes alone: the worker hashes the file before it renames anything.
+RENAME_NOTE = "the URL stays if the content is unchanged, checked when it is sent"
+
+IGNORED_DELETED = "now ignored, and [sync] delete_ignored = true deletes its remote copy"
+
 PROBLEMS = (OutcomeKind.REJECTED, OutcomeKind.FAILED)
 
 EXIT_OK = 0
@@ -28,7 +33,7 @@ _VERBS = {
     (OutcomeKind.UPLOADED, ActionKind.UPLOAD): "uploaded",
     (OutcomeKind.UPLOADED, ActionKind.REPLACE): "replaced",
     (OutcomeKind.UPLOADED, ActionKind.RESTORE): "restored",
-    (OutcomeKind.UPLOADED, ActionKind.RENAME): "moved",
+    (OutcomeKind.UPLOADED, ActionKind.RENAME): "renamed",
     (OutcomeKind.UPLOADED, ActionKind.MOVE): "moved",
     (OutcomeKind.RENAMED, ActionKind.RENAME): "renamed",
     (OutcomeKind.DELETED, ActionKind.DELETE): "deleted",
@@ -68,14 +73,18 @@ def print_plan(console: Console, plan: Plan) -> None:
         verb = f"would {action.kind.value}"
         moved = action.kind in (ActionKind.RENAME, ActionKind.MOVE) and action.previous
         origin = f"{shown(action.previous.path)} → " if moved and action.previous else ""
-        console.print(f"{verb} {origin}{shown(action.path)}")
+        note = f" ({RENAME_NOTE})" if action.kind is ActionKind.RENAME else ""
+        console.print(f"{verb} {origin}{shown(action.path)}{note}")
     for rejection in plan.rejections:
         console.print(f"would reject {shown(rejection.path)}: {shown(rejection.reason)}")
+    ignored = set(plan.deleted_ignored)
     for action in plan.deletes:
         if plan.delete_blocked and action.kind is ActionKind.DELETE:
             continue
         what = "old copy of " if action.kind is ActionKind.DELETE_STALE else ""
-        console.print(f"would delete {what}{shown(action.path)}")
+        now_ignored = action.kind is ActionKind.DELETE and action.path in ignored
+        why = f" ({shown(IGNORED_DELETED)})" if now_ignored else ""
+        console.print(f"would delete {what}{shown(action.path)}{why}")
     for path in plan.kept_ignored:
         console.print(f"would keep remote copy of {shown(path)}: {shown(KEPT_IGNORED)}")
     if plan.delete_blocked:
@@ -129,7 +138,8 @@ def summary_counts(report: SyncReport) -> dict[str, int]:
         "uploaded": report.count(OutcomeKind.UPLOADED, ActionKind.UPLOAD),
         "replaced": report.count(OutcomeKind.UPLOADED, ActionKind.REPLACE),
         "renamed": report.count(OutcomeKind.RENAMED),
-        "moved": report.count(OutcomeKind.UPLOADED, ActionKind.RENAME, ActionKind.MOVE),
+        "renamed, new URL": report.count(OutcomeKind.UPLOADED, ActionKind.RENAME),
+        "moved": report.count(OutcomeKind.UPLOADED, ActionKind.MOVE),
         "restored": report.count(OutcomeKind.UPLOADED, ActionKind.RESTORE),
         "deleted": report.count(OutcomeKind.DELETED, ActionKind.DELETE),
         "unchanged": report.plan.unchanged + report.count(OutcomeKind.UNCHANGED),
@@ -137,24 +147,36 @@ def summary_counts(report: SyncReport) -> dict[str, int]:
         "failed": report.failed,
         "recovered": report.adopted,
         "missing remotely": len(report.plan.missing),
+        "not done (interrupted)": report.not_done,
     }
 
 
+def nothing_to_do(report: SyncReport) -> bool:
+    """No file to sync in the folder and none recorded (an empty plan is only that)."""
+    return report.plan == Plan() and not report.outcomes
+
+
 def summary_line(report: SyncReport, traffic: Traffic | None = None) -> str:
+    cost = f"; {traffic.describe()}" if traffic else ""
+    if nothing_to_do(report):
+        # Still one line, so a cron log shows the run happened and found nothing.
+        return f"sync: nothing to do: no files to sync in the folder and none recorded{cost}"
     uploaded = report.count(OutcomeKind.UPLOADED, ActionKind.UPLOAD)
     replaced = report.count(OutcomeKind.UPLOADED, ActionKind.REPLACE)
     restored = report.count(OutcomeKind.UPLOADED, ActionKind.RESTORE)
     renamed = report.count(OutcomeKind.RENAMED)
-    moved = report.count(OutcomeKind.UPLOADED, ActionKind.RENAME, ActionKind.MOVE)
+    sent_renamed = report.count(OutcomeKind.UPLOADED, ActionKind.RENAME)
+    moved = report.count(OutcomeKind.UPLOADED, ActionKind.MOVE)
     deleted = report.count(OutcomeKind.DELETED, ActionKind.DELETE)
     rejected = report.count(OutcomeKind.REJECTED) + len(report.plan.rejections)
     unchanged = report.plan.unchanged + report.count(OutcomeKind.UNCHANGED)
     adopted = f", {report.adopted} recovered" if report.adopted else ""
     adopted += f", {restored} restored" if restored else ""
     adopted += f", {renamed} renamed (URL kept)" if renamed else ""
+    adopted += f", {sent_renamed} renamed (new URL)" if sent_renamed else ""
     adopted += f", {moved} moved (new URL)" if moved else ""
     adopted += f", {len(report.plan.missing)} missing remotely" if report.plan.missing else ""
-    cost = f"; {traffic.describe()}" if traffic else ""
+    adopted += f", {report.not_done} not done (interrupted)" if report.not_done else ""
     return (
         f"sync: {uploaded} uploaded, {replaced} replaced, {deleted} deleted, "
         f"{unchanged} unchanged, {rejected} rejected, {report.failed} failed{adopted}{cost}"

@@ -179,7 +179,7 @@ def check_name_and_size(path: str, size: int, rules: TypeRules) -> str | None:
     limit = rules.limits[category]
     if size > limit:
         return (
-            f"too large: {_mb(size)} is over the {_mb(limit)} limit for {category} files "
+            f"too large: {_over(size, limit)} limit for {category} files "
             f"([rules] max_{category}_mb): make it smaller"
         )
     return None
@@ -250,6 +250,14 @@ def _article(word: str) -> str:
 
 def _mb(size: int) -> str:
     return f"{size / MB:.1f} MB"
+
+
+def _over(size: int, limit: int) -> str:
+    """"X is over the Y", in MB; in bytes too when both would round to the same MB figure
+    (one byte over 25 MB must not read "25.0 MB is over the 25.0 MB limit")."""
+    if _mb(size) != _mb(limit):
+        return f"{_mb(size)} is over the {_mb(limit)}"
+    return f"{size:,} bytes is over the {_mb(limit)} ({limit:,} bytes)"
 
 
 def accepted_extensions() -> frozenset[str]:

@@ -23,6 +23,11 @@ SYMLINK_SKIPPED = (
 )
 OUTSIDE_ROOT = "a symbolic link to outside the synced folder: skipped; move or copy the target in"
 LINK_LOOP = "a symbolic link back to a folder already walked: skipped (a link loop)"
+LINK_CYCLE = (
+    "a symbolic link that leads back to itself (a link loop, never reaching a file): skipped; "
+    "fix or remove the link"
+)
+BROKEN_LINK = "a broken symbolic link (its target is gone): skipped; fix or remove the link"
 UNREADABLE_FILE = "cannot read: permission denied; fix its permissions"
 NOT_REGULAR = (
     "not a regular file (a pipe, socket or device): skipped; add it to [local] ignore to "
@@ -117,8 +122,17 @@ def _link_problem(path: str, real_root: str, follow: bool) -> str | None:
     if os.path.commonpath([real_root, target]) != real_root:
         return OUTSIDE_ROOT
     if not os.path.exists(target):
-        return "a broken symbolic link (its target is gone): skipped; fix or remove the link"
+        # Both end nowhere, but a loop (`ln -s x x`) has no target to restore.
+        return LINK_CYCLE if _loops(path) else BROKEN_LINK
     return None
+
+
+def _loops(path: str) -> bool:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
 
 
 def _unreadable(exc: OSError) -> str:
@@ -174,17 +188,50 @@ _CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 def _without_clashes(files: list[LocalFile]) -> tuple[list[LocalFile], list[Rejection]]:
     """Keep one of several files whose names only differ in Unicode composition (NFC/NFD):
-    in the library they would carry the same name, and one could be taken for the other."""
-    kept: dict[str, LocalFile] = {}
-    clashes: list[Rejection] = []
-    for file in sorted(files, key=lambda f: f.path):
+    in the library they would carry the same name, and one could be taken for the other.
+
+    The composed (NFC) spelling is kept, as the library names it: which one is sent must not
+    hang on the order the folder lists them in."""
+    groups: dict[str, list[LocalFile]] = {}
+    for file in files:
         key = file.path if file.path.isascii() else unicodedata.normalize("NFC", file.path)
-        if key in kept:
-            reason = f"same name as {kept[key].path!r} once composed: rename one of them"
-            clashes.append(Rejection(printable(file.path), reason))
-        else:
-            kept[key] = file
-    return list(kept.values()), clashes  # still in path order: kept in the order seen
+        groups.setdefault(key, []).append(file)
+    kept: list[LocalFile] = []
+    clashes: list[Rejection] = []
+    for key, group in groups.items():
+        first, *others = sorted(group, key=lambda f: (f.path != key, f.path))
+        kept.append(first)
+        for other in others:
+            clashes.append(Rejection(printable(other.path), _clash(other.path, first.path)))
+    kept.sort(key=lambda f: f.path)
+    return kept, clashes
+
+
+def _clash(refused: str, kept: str) -> str:
+    """Why `refused` is not sent, telling two spellings apart that print the same."""
+    return (
+        f"same name as {printable(kept)!r} once composed: this one is spelled "
+        f"{_spelling(refused)}, the one sent {_spelling(kept)}; rename one of them"
+    )
+
+
+def _spelling(path: str) -> str:
+    """How the path's accents are spelled, e.g. "decomposed (NFD: Cafe\\u0301.png)"."""
+    if unicodedata.is_normalized("NFC", path):
+        form = "composed (NFC: "
+    elif unicodedata.is_normalized("NFD", path):
+        form = "decomposed (NFD: "
+    else:
+        form = "partly composed ("
+    return f"{form}{_code_points(path)})"
+
+
+def _code_points(path: str) -> str:
+    """The path with each character past ASCII written as its code point."""
+    return "".join(
+        c if c.isascii() else f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}"
+        for c in printable(path)
+    )
 
 
 def _bad_name(name: str) -> str | None:

@@ -80,8 +80,9 @@ class StateStore:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path, location_id: str) -> StateStore:
-        """Open (creating if needed) the state for `location_id`; refuse another location's."""
+    def open(cls, path: Path, location_id: str, root_folder: str | None = None) -> StateStore:
+        """Open (creating if needed) the state for `location_id`; refuse another location's,
+        and (given `root_folder`) one whose files were synced under another remote folder."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, isolation_level=None)
@@ -100,16 +101,26 @@ class StateStore:
                     conn.execute(
                         "UPDATE meta SET value = ? WHERE key = 'location_id'", (location_id,)
                     )
+                if root_folder is not None:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO meta VALUES ('root_folder', ?)", (root_folder,)
+                    )
+                    if not _holds_files(conn):
+                        conn.execute(
+                            "UPDATE meta SET value = ? WHERE key = 'root_folder'", (root_folder,)
+                        )
         except sqlite3.DatabaseError as exc:
             raise _corrupt(path, exc) from exc
         except OSError as exc:
             raise StateError(f"cannot create state file {path}: {exc.strerror}") from exc
         store = cls(conn, path)
-        store._check_owner(location_id)
+        store._check_owner(location_id, root_folder)
         return store
 
     @classmethod
-    def open_existing(cls, path: Path, location_id: str) -> StateStore | None:
+    def open_existing(
+        cls, path: Path, location_id: str, root_folder: str | None = None
+    ) -> StateStore | None:
         """Open the state read-only, or None if there is none yet; never creates anything."""
         if not path.exists():
             return None
@@ -121,16 +132,28 @@ class StateStore:
         except sqlite3.DatabaseError as exc:
             raise _corrupt(path, exc) from exc
         store = cls(conn, path)
-        store._check_owner(location_id)
+        store._check_owner(location_id, root_folder)
         return store
 
-    def _check_owner(self, location_id: str) -> None:
+    def _check_owner(self, location_id: str, root_folder: str | None) -> None:
         owner = _meta(self._conn, "location_id")
         if owner != location_id:
             self._conn.close()
             raise StateError(
                 f"state file {self.path} belongs to location {owner}, not {location_id}: "
                 "use a separate [sync] state_file for each sub-account"
+            )
+        synced_under = _meta(self._conn, "root_folder")
+        if root_folder is not None and synced_under is not None and synced_under != root_folder:
+            self._conn.close()
+            # The recorded copies would stay where they are while new ones went elsewhere.
+            raise StateError(
+                f"the files of state file {self.path} were synced under remote folder "
+                f"{_shown_folder(synced_under)}, but [remote] root_folder is now "
+                f"{_shown_folder(root_folder)}, and mediasync cannot move files between "
+                f"remote folders. Set root_folder back to {_shown_folder(synced_under)}, or, "
+                "to start over under the new one, use a new [sync] state_file (the copies "
+                "already uploaded stay where they are, untouched)"
             )
 
     def close(self) -> None:
@@ -342,6 +365,19 @@ def _check_version(conn: sqlite3.Connection, path: Path) -> str | None:
             f"({SCHEMA_VERSION}): upgrade mediasync"
         )
     return version
+
+
+def _holds_files(conn: sqlite3.Connection) -> bool:
+    """Whether any file was recorded or is being sent: folder ids alone tie the state to
+    no root folder (they are keyed by their whole remote path)."""
+    return any(
+        conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()
+        for table in ("files", "intents", "stale")
+    )
+
+
+def _shown_folder(root_folder: str) -> str:
+    return f'"{root_folder}"' if root_folder else '"" (the library root)'
 
 
 def _holds_nothing(conn: sqlite3.Connection) -> bool:

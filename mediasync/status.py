@@ -25,11 +25,13 @@ def status_data(found: Preview) -> dict[str, Any]:
         return [a.path for a in actions if a.kind in kinds]
 
     now_rejected = {r.path for r in plan.rejections}
+    ignored = set(plan.deleted_ignored)
     return {
         "new": paths(ActionKind.UPLOAD),
         "changed": paths(ActionKind.REPLACE),
         "restore": paths(ActionKind.RESTORE),
-        "delete": paths(ActionKind.DELETE),
+        "delete": [p for p in paths(ActionKind.DELETE) if p not in ignored],
+        "delete_ignored": list(plan.deleted_ignored),
         "delete_old_copies": paths(ActionKind.DELETE_STALE),
         "renamed": [
             {"from": a.previous.path, "to": a.path}
@@ -62,7 +64,16 @@ def status_json(found: Preview) -> str:
 
 
 def is_in_sync(data: dict[str, Any]) -> bool:
-    pending = ("new", "changed", "restore", "delete", "delete_old_copies", "renamed", "moved")
+    pending = (
+        "new",
+        "changed",
+        "restore",
+        "delete",
+        "delete_ignored",
+        "delete_old_copies",
+        "renamed",
+        "moved",
+    )
     return not any(data[key] for key in pending)
 
 
@@ -71,12 +82,18 @@ _SECTIONS = (
     ("changed", "Changed files, to replace (new copy first, then the old one is deleted)"),
     ("restore", "Deleted in the web app, to upload again"),
     ("delete", "Removed locally, to delete remotely"),
+    ("delete_ignored", "Ignored now, to delete remotely ([sync] delete_ignored = true)"),
     ("delete_old_copies", "Old copies of replaced files, to delete"),
 )
 
 
 _MOVES = (
-    ("renamed", "Renamed in the same folder, to rename remotely (the URL stays)"),
+    (
+        "renamed",
+        # Paired by size and extension: the bytes are only compared when it is sent.
+        "Renamed in the same folder, to rename remotely: the URL stays if the content is "
+        "unchanged (checked when it is sent); if not, it is uploaded anew (new URL)",
+    ),
     ("moved", "Moved to another folder, to upload there and delete the old copy (new URL)"),
 )
 
@@ -89,7 +106,7 @@ def print_status(console: Console, found: Preview, settings: Settings) -> None:
     )
     for key, title in _SECTIONS:
         if data[key]:
-            console.print(f"\n{title}:")
+            console.print(f"\n{shown(title)}:")
             for path in data[key]:
                 console.print(f"  {shown(path)}")
     for key, title in _MOVES:
@@ -125,6 +142,7 @@ def print_status(console: Console, found: Preview, settings: Settings) -> None:
     )
     console.print(
         f"{len(data['new'])} new, {len(data['changed'])} changed, "
-        f"{len(data['delete'])} to delete, {len(data['rejected'])} rejected, "
+        f"{len(data['delete']) + len(data['delete_ignored'])} to delete, "
+        f"{len(data['rejected'])} rejected, "
         f"{data['unchanged']} unchanged; {verdict}"
     )

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mediasync.config import credential_flaw
 from mediasync.errors import UsageError
 
 OWNER_ONLY = 0o600
@@ -99,6 +100,10 @@ def read_token_file(path: Path) -> TokenSet:
         raise UsageError(f"the OAuth token file {path} is not valid: {redo}") from None
     if not tokens.refresh_token:
         raise UsageError(f"the OAuth token file {path} holds no refresh token: {redo}")
+    flaw = credential_flaw(tokens.access_token) or credential_flaw(tokens.refresh_token)
+    if flaw is not None:
+        # Edited by hand, most likely; it would fail in an HTTP header, so say so before a run.
+        raise UsageError(f"the OAuth token file {path} holds a token with {flaw}: {redo}")
     return tokens
 
 

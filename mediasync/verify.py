@@ -16,6 +16,20 @@ from mediasync.remote.hosted import Finding, HostedProbe, Problem
 CONCURRENCY = 8
 
 
+def missing_hint(restore_missing: bool) -> str:
+    """What becomes of files found missing, under [sync] missing_remote as configured."""
+    if restore_missing:
+        return (
+            'missing files are uploaded again by `mediasync sync --remote-check` ([sync] '
+            'missing_remote = "upload")'
+        )
+    return (
+        'missing files are not uploaded again: with [sync] missing_remote = "report", '
+        "`mediasync sync --remote-check` only lists them; to send them again, set "
+        'missing_remote = "upload" and run it'
+    )
+
+
 @dataclass
 class VerifyReport:
     checked: int = 0

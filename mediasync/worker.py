@@ -106,6 +106,7 @@ async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
     previous = action.previous
     restoring = action.kind is ActionKind.RESTORE
     moving = action.kind is ActionKind.MOVE  # no move API: always sent anew
+    copy_gone = False  # a renamed file whose old copy is no longer in the library
     if previous is not None and previous.sha256 is not None and not (restoring or moving):
         digest = await hash_file(ctx.root / action.path)
         if digest == previous.sha256:
@@ -117,7 +118,7 @@ async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
             if await _rename_remote(previous.remote_id, action.path, ctx):
                 note = f"renamed from {previous.path}; its URL stays"
                 return Outcome(OutcomeKind.RENAMED, action, entry=touched, reason=note)
-            # The old copy is gone from the library: send this one anew.
+            copy_gone = True  # nothing left to rename: send this one anew
 
     folder_id = ctx.folder_ids[parent_of(action.path)]
     sent = await _send_stable(action, ctx, folder_id, verdict.content_type, current)
@@ -160,11 +161,27 @@ async def _upload(action: Action, ctx: WorkerContext) -> Outcome:
             stale_id = previous.remote_id
     note = verdict.note
     if previous is not None and previous.path != action.path:
-        note = (
-            f"moved from {previous.path}: the API cannot move files, so it was uploaded anew "
-            f"and the old copy deleted; its URL changed{'; ' + note if note else ''}"
-        )
+        how = _sent_anew(action, previous.path, copy_gone, old_deleted=stale_id is None)
+        note = f"{how}{'; ' + note if note else ''}"
     return Outcome(OutcomeKind.UPLOADED, action, entry=entry, stale_id=stale_id, reason=note)
+
+
+def _sent_anew(action: Action, old_path: str, copy_gone: bool, old_deleted: bool) -> str:
+    """Why a file found under a new name got a new copy (and URL) instead of keeping its own.
+    A rename keeps the URL only when the bytes are the ones recorded; the planner pairs by
+    size alone, so a renamed file may well carry new content."""
+    old = "the old copy deleted" if old_deleted else "the old copy is deleted on the next pass"
+    if action.kind is ActionKind.MOVE:
+        return (
+            f"moved from {old_path}: the API cannot move files, so it was uploaded anew "
+            f"and {old}; its URL changed"
+        )
+    if copy_gone:
+        return (
+            f"renamed from {old_path}, whose copy was no longer in the library: "
+            "uploaded anew; its URL changed"
+        )
+    return f"renamed from {old_path} with new content: uploaded anew and {old}; its URL changed"
 
 
 async def _rename_remote(remote_id: str, path: str, ctx: WorkerContext) -> bool:

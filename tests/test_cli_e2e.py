@@ -148,6 +148,36 @@ def test_delete_guard_refuses_sixty_percent_until_forced(
     assert len(sandbox.library.files()) == len(files) - len(removed)
 
 
+def test_a_lost_state_file_stops_a_first_sync_until_forced(
+    config: Path, media: Path, sandbox: BackgroundSandbox
+) -> None:
+    assert run(config, "sync").exit_code == 0
+    for leftover in (media / ".mediasync").glob("state.db*"):
+        leftover.unlink()
+    refused = run(config, "sync")
+    assert refused.exit_code == 4, refused.output
+    assert "a lost or new state file?" in refused.output
+    assert uploads(sandbox) == len(example_files())
+    forced = run(config, "sync", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert len(sandbox.library.files()) == 2 * len(example_files())
+
+
+def test_a_changed_root_folder_is_refused_not_half_applied(
+    config: Path, media: Path, sandbox: BackgroundSandbox
+) -> None:
+    assert run(config, "sync").exit_code == 0
+    text = config.read_text()
+    config.write_text(text.replace('root_folder = "site/media"', 'root_folder = "rd"'))
+    for command in ("sync", "status"):
+        refused = run(config, command)
+        assert refused.exit_code == 3, refused.output
+        assert 'synced under remote folder "site/media"' in refused.output
+    doctor = run(config, "doctor")
+    assert "root_folder back to" in doctor.output and doctor.exit_code != 0
+    assert uploads(sandbox) == len(example_files())
+
+
 def test_wrong_token_is_fatal_and_never_printed(config: Path, sandbox: BackgroundSandbox) -> None:
     result = run(config, "sync", token="pit-not-the-right-one")
     assert result.exit_code == 3
@@ -163,6 +193,48 @@ def test_missing_token_and_bad_config_are_usage_errors(config: Path) -> None:
     assert result.exit_code == 2 and "did you mean root_folder" in result.output
 
 
+def test_a_token_with_a_control_character_is_refused_up_front(
+    config: Path, sandbox: BackgroundSandbox
+) -> None:
+    pasted = f"{TOKEN[:12]}\n{TOKEN[12:]}"
+    for args in (["sync"], ["watch", "--log-format", "json"]):
+        result = run(config, *args, token=pasted)
+        assert result.exit_code == 2, result.output
+        (line,) = result.output.splitlines()
+        assert "MEDIASYNC_TOKEN holds a control character" in line
+        assert TOKEN[:12] not in line and TOKEN[12:] not in line
+    assert json.loads(line)["event"] == "fatal"
+    assert sandbox.library.stats()["requests_total"] == 0
+
+
+def test_plain_http_to_another_host_is_refused_before_any_request(config: Path) -> None:
+    config.write_text(config.read_text().replace("http://127.0.0.1", "http://example.com"))
+    for args in (["sync"], ["watch", "--log-format", "json"]):
+        result = run(config, *args)
+        assert result.exit_code == 2, result.output
+        (line,) = result.output.splitlines()
+        assert "base_url 'http://example.com:" in line and "in cleartext" in line
+
+
+def test_a_size_limit_too_large_for_bytes_is_a_usage_error_in_one_line(config: Path) -> None:
+    config.write_text(config.read_text() + "\n[rules]\nmax_file_mb = 1e308\n")
+    for args in (["sync"], ["status"], ["watch", "--log-format", "json"]):
+        result = run(config, *args)
+        assert result.exit_code == 2, result.output
+        (line,) = result.output.splitlines()
+        assert "[rules] max_file_mb must be a number of MB from 0.001 to 100000" in line
+
+
+def test_an_api_version_no_header_can_carry_is_a_usage_error_before_any_request(
+    config: Path, sandbox: BackgroundSandbox
+) -> None:
+    config.write_text(config.read_text().replace("[local]", 'api_version = "v3\\r\\n"\n\n[local]'))
+    result = run(config, "sync")
+    assert result.exit_code == 2, result.output
+    assert "[remote] api_version 'v3\\r\\n' is not an API version" in result.output
+    assert sandbox.library.stats()["requests_total"] == 0
+
+
 def test_emptied_root_is_fatal_and_deletes_nothing(
     config: Path, media: Path, sandbox: BackgroundSandbox
 ) -> None:
@@ -172,6 +244,22 @@ def test_emptied_root_is_fatal_and_deletes_nothing(
     result = run(config, "sync")
     assert result.exit_code == 3 and "empty" in result.output
     assert len(sandbox.library.files()) == len(example_files())
+
+
+def test_an_empty_folder_with_nothing_recorded_says_so(
+    tmp_path: Path, sandbox: BackgroundSandbox
+) -> None:
+    (tmp_path / "empty").mkdir()
+    config = tmp_path / "empty.toml"
+    config.write_text(
+        f'[remote]\nlocation_id = "{LOCATION}"\nbase_url = "{sandbox.base_url}"\n\n'
+        '[local]\npath = "empty"\n'
+    )
+    for flags in ((), ("-v",)):
+        result = run(config, "sync", *flags)
+        assert result.exit_code == 0
+        (line,) = result.output.splitlines()
+        assert line.startswith("sync: nothing to do: no files to sync in the folder")
 
 
 def test_a_second_run_is_locked_out(config: Path, media: Path) -> None:
@@ -185,8 +273,16 @@ def test_watch_beside_another_run_exits_5_with_a_json_log_line(config: Path, med
         result = run(config, "watch", "--log-format", "json")
     assert result.exit_code == 5
     (line,) = [json.loads(text) for text in result.output.splitlines() if text.startswith("{")]
-    assert line["event"] == "fatal" and line["exit_code"] == 5
-    assert "another mediasync run" in line["message"]
+    assert line["event"] == "fatal" and line["exit_code"] == 5 and line["level"] == "error"
+    assert line["message"].startswith("another mediasync run")
+
+
+def test_watch_beside_another_run_says_error_once(config: Path, media: Path) -> None:
+    with hold_lock(media / ".mediasync" / "state.db"):
+        result = run(config, "watch")
+    assert result.exit_code == 5
+    (line,) = [text for text in result.output.splitlines() if "another mediasync run" in text]
+    assert line.count("error:") == 1 and "error: another mediasync run" in line
 
 
 def test_watch_with_a_refused_token_is_fatal(config: Path, sandbox: BackgroundSandbox) -> None:

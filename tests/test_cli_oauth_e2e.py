@@ -153,6 +153,31 @@ def test_import_refuses_to_overwrite_and_reads_json(
     assert "rt-x" not in ok.output and "at-x" not in ok.output
 
 
+@pytest.mark.parametrize(
+    "stdin", ["rt-secret\x00one\n", '{"refresh_token": "rt-secret\\u0007one"}']
+)
+def test_import_refuses_a_token_no_request_could_carry(
+    config: Path, tmp_path: Path, stdin: str
+) -> None:
+    result = run(config, "oauth", "import", stdin=stdin)
+    assert result.exit_code == 2, result.output
+    assert "holds a control character" in result.output and "secret" not in result.output
+    assert not (tmp_path / "private" / "oauth.json").exists()
+
+
+def test_a_client_secret_no_request_can_carry_stops_every_command_up_front(
+    config: Path, sandbox: BackgroundSandbox
+) -> None:
+    assert run(config, "oauth", "import", stdin=f"{DEFAULTS.oauth_refresh_token}\n").exit_code == 0
+    env = {**ENV, "MEDIASYNC_CLIENT_SECRET": f"{DEFAULTS.oauth_client_secret}\n2"}
+    for args in (["sync"], ["doctor"], ["watch", "--log-format", "json"]):
+        result = CliRunner().invoke(main, [*args[:1], "-c", str(config), *args[1:]], env=env)
+        assert result.exit_code == 2, result.output
+        assert "MEDIASYNC_CLIENT_SECRET holds a control character" in result.output
+        assert DEFAULTS.oauth_client_secret not in result.output
+    assert issuer(sandbox).refreshes == 0
+
+
 def test_url_and_pit_configs(config: Path, tmp_path: Path) -> None:
     shown = run(config, "oauth", "url", "--redirect-uri", "https://example.com/cb")
     assert shown.exit_code == 0

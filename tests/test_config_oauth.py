@@ -59,6 +59,14 @@ def test_oauth_keys(tmp_path: Path) -> None:
             r"\[remote\] client_secret_env must name.*never put the app's keys",
         ),
         ({"auth": "oauth", "token_url": "auth.example"}, r"\[remote\] token_url .* must start"),
+        (
+            {"auth": "oauth", "token_url": "http://auth.example/oauth/token"},
+            r"\[remote\] token_url .* would send the app's keys and tokens in cleartext",
+        ),
+        (
+            {"auth": "oauth", "token_url": "http://127.0.0.1:8787/oauth/token\r\n"},
+            r"\[remote\] token_url .* is not a URL",
+        ),
         ({"auth": "oauth", "oauth_file": 3}, r"\[remote\] oauth_file must be a string"),
     ],
 )
@@ -84,6 +92,19 @@ def test_authorizer_for_picks_the_credential(
         authorizer_for(s)
     write_token_file(s.oauth.token_file, TokenSet("", "rt", 0, "abc123"))
     assert isinstance(authorizer_for(s), OAuthAuthorizer)
+
+
+@pytest.mark.parametrize("variable", ["MEDIASYNC_CLIENT_ID", "MEDIASYNC_CLIENT_SECRET"])
+def test_an_app_key_no_request_can_carry_is_refused_naming_only_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    s = settings_from_mapping(raw(auth="oauth"), tmp_path)
+    monkeypatch.setenv("MEDIASYNC_CLIENT_ID", "cid-value")
+    monkeypatch.setenv("MEDIASYNC_CLIENT_SECRET", "csecret-value")
+    monkeypatch.setenv(variable, "key\x01value")
+    with pytest.raises(UsageError, match=f"{variable} holds a control character") as info:
+        authorizer_for(s)
+    assert "value" not in str(info.value)
 
 
 def test_a_token_file_inside_the_synced_folder_is_refused(tmp_path: Path) -> None:

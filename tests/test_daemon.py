@@ -246,6 +246,8 @@ async def test_a_burst_of_changes_ends_with_the_library_equal_to_the_folder(root
     # 10 replaced copies, 5 renamed-away copies, 5 deleted files.
     assert h.remote.count("delete") == 20
     assert h.store.pending_intents() == []
+    # The counters the stopped and health lines show: old copies count as deleted too.
+    assert (h.daemon.stats.uploaded, h.daemon.stats.deleted) == (20 + 65, 20)
 
 
 async def test_a_file_written_in_chunks_a_second_apart_is_uploaded_once(root: Path) -> None:
@@ -370,6 +372,51 @@ async def test_a_rescan_finds_changes_the_watcher_missed(root: Path) -> None:
     await h.run()
     assert h.synced_paths() == {"quiet.png"}
     assert h.events("rescan")[0]["found"] == 1
+
+
+async def test_rejections_are_logged_at_start_and_once_more_only_when_new(root: Path) -> None:
+    # Made while no daemon ran: only the first full scan can find them.
+    os.mkfifo(root / "pipe.png")
+    (root / "link.png").symlink_to(root / "pipe.png")
+    (root / "line\nbreak.png").write_bytes(image(1))
+    (root / "fake.png").write_text("only text")  # refused by the worker, for its content
+    h = Harness(root, rescan_interval=20.0)
+    h.world.tail = 100.0  # four rescans
+
+    def another_pipe_quietly() -> list[str]:
+        os.mkfifo(root / "later.png")
+        return []  # the watcher missed it
+
+    h.world.at(30.0, another_pipe_quietly)
+    await h.run()
+    rescans = h.events("rescan")
+    assert len(rescans) >= 4 and [r["found"] for r in rescans] == [0] * len(rescans)
+    told = [(e["path"], e["reason"].split(" ")[0]) for e in h.events("rejected")]
+    assert told == [
+        ("fake.png", "content"),
+        ("line\\x0abreak.png", "name"),
+        ("link.png", "a"),
+        ("pipe.png", "not"),
+        ("later.png", "not"),
+    ]
+    assert {p for p, _, _ in h.store.problems()} >= {"pipe.png", "later.png"}
+
+
+async def test_a_refused_file_fixed_behind_the_watchers_back_is_sent_by_a_rescan(
+    root: Path,
+) -> None:
+    (root / "fake.png").write_text("only text")
+    h = Harness(root, rescan_interval=20.0)
+    h.world.tail = 60.0
+
+    def fix_quietly() -> list[str]:
+        (root / "fake.png").write_bytes(image(2))
+        return []
+
+    h.world.at(30.0, fix_quietly)
+    await h.run()
+    assert h.synced_paths() == {"fake.png"}
+    assert len(h.events("rejected")) == 1
 
 
 async def test_a_failed_watcher_is_restarted_and_followed_by_a_rescan(root: Path) -> None:

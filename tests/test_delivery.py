@@ -1,7 +1,9 @@
-"""Ambiguous upload failures: the copy a lost answer left behind is adopted, never doubled."""
+"""Ambiguous upload failures: the copy a lost answer left behind is adopted, never doubled,
+and a copy that cannot be proved ours is never taken over nor deleted."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from mediasync.delivery import Parcel, deliver
@@ -32,7 +34,7 @@ async def test_stored_upload_with_a_lost_answer_is_adopted(tmp_path: Path) -> No
     result = await deliver(remote, parcel(tmp_path), policy(Sleeps()), lambda: 1e9, frozenset())
     (stored,) = remote.files()
     assert result.remote_id == stored.item.id
-    assert remote.calls == ["upload", "list_items"]
+    assert remote.calls == ["upload", "list_items", "hosted_sha256"]
 
 
 async def test_several_stored_copies_leave_one(tmp_path: Path) -> None:
@@ -53,7 +55,7 @@ async def test_failure_that_stored_nothing_uploads_again(tmp_path: Path) -> None
     sleeps = Sleeps()
     await deliver(remote, parcel(tmp_path), policy(sleeps), lambda: 1e9, frozenset())
     assert len(remote.files()) == 1
-    assert remote.calls == ["upload", "list_items", "upload"]
+    assert remote.calls == ["upload", "list_items", "upload"]  # no copy named so: no fetch
     assert len(sleeps.waits) == 1
 
 
@@ -84,3 +86,43 @@ async def test_copies_older_than_the_first_attempt_are_not_ours(tmp_path: Path) 
     result = await deliver(remote, parcel(tmp_path), policy(Sleeps()), lambda: 1.9e9, frozenset())
     assert result.remote_id != older
     assert not remote.items[older].deleted
+
+
+async def test_someone_elses_file_of_the_same_name_is_never_taken_over(tmp_path: Path) -> None:
+    remote = MemoryLibrary()
+    theirs = remote.add_foreign("logo.png", b"\x89PNG their own picture")
+    remote.fail_next("upload", lost_answer())
+    result = await deliver(remote, parcel(tmp_path), policy(Sleeps()), lambda: 1e9, frozenset())
+    assert result.remote_id != theirs
+    assert not remote.items[theirs].deleted
+    assert remote.items[result.remote_id].content == png_bytes()
+
+
+async def test_an_extra_copy_with_other_bytes_is_left_alone(tmp_path: Path) -> None:
+    remote = MemoryLibrary()
+    ours = remote.add_foreign("logo.png", png_bytes())
+    theirs = remote.add_foreign("logo.png", png_bytes(3, 3))
+    remote.fail_next("upload", lost_answer())
+    result = await deliver(remote, parcel(tmp_path), policy(Sleeps()), lambda: 1e9, frozenset())
+    assert result.remote_id == ours
+    assert not remote.items[theirs].deleted
+
+
+async def test_an_undated_copy_is_not_taken_for_ours(tmp_path: Path) -> None:
+    remote = MemoryLibrary()
+    undated = remote.add_foreign("logo.png", png_bytes())
+    remote.items[undated].item = replace(remote.items[undated].item, created_at=None)
+    remote.fail_next("upload", lost_answer())
+    result = await deliver(remote, parcel(tmp_path), policy(Sleeps()), lambda: 1e9, frozenset())
+    assert result.remote_id != undated
+    assert not remote.items[undated].deleted
+
+
+async def test_a_copy_whose_url_cannot_be_read_is_not_taken_for_ours(tmp_path: Path) -> None:
+    remote = MemoryLibrary()
+    unreadable = remote.add_foreign("logo.png", png_bytes())
+    remote.items[unreadable].item = replace(remote.items[unreadable].item, url=None)
+    remote.fail_next("upload", lost_answer())
+    result = await deliver(remote, parcel(tmp_path), policy(Sleeps()), lambda: 1e9, frozenset())
+    assert result.remote_id != unreadable
+    assert not remote.items[unreadable].deleted

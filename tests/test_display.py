@@ -91,10 +91,32 @@ def test_quiet_and_verbose_together_is_a_usage_error(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "cannot go together" in result.output
 
 
-@pytest.mark.parametrize("verbosity", list(Verbosity))
-def test_nothing_to_do_prints_nothing(verbosity: Verbosity) -> None:
+def finished(report: SyncReport, verbosity: Verbosity, terminal: bool) -> str:
     out = io.StringIO()
-    console = Console(file=out, force_terminal=False)
-    with Board(console, live=False) as board:
-        SyncDisplay(console, verbosity, board).finish(SyncReport(Plan()), Traffic(1, 0))
-    assert out.getvalue() == ""
+    console = Console(file=out, force_terminal=terminal, width=120, color_system=None)
+    with Board(console, live=terminal) as board:
+        SyncDisplay(console, verbosity, board).finish(report, Traffic(1, 0))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+@pytest.mark.parametrize("verbosity", [Verbosity.NORMAL, Verbosity.VERBOSE])
+def test_nothing_to_do_still_prints_its_summary_line(verbosity: Verbosity, terminal: bool) -> None:
+    text = finished(SyncReport(Plan()), verbosity, terminal)
+    line = (
+        "sync: nothing to do: no files to sync in the folder and none recorded; "
+        "1 requests, 0 rate-limited (429)\n"
+    )
+    if terminal:  # the live bar's cursor codes come around it; the line, not a table of zeros
+        assert text.count(line) == 1 and "429s" not in text
+    else:
+        assert text == line
+
+
+def test_nothing_to_do_quietly_prints_nothing() -> None:
+    assert finished(SyncReport(Plan()), Verbosity.QUIET, terminal=False) == ""
+
+
+def test_a_pass_cut_off_before_it_planned_leaves_the_word_to_the_caller() -> None:
+    report = SyncReport(Plan(), interrupted=True)
+    assert finished(report, Verbosity.VERBOSE, terminal=False) == ""

@@ -96,6 +96,17 @@ def test_a_missing_token_variable_and_folder_are_each_named(
     assert "2 problems to fix" in result.output
 
 
+def test_a_token_with_a_control_character_fails_the_token_check_before_any_request(
+    tmp_path: Path, media: Path, sandbox: BackgroundSandbox
+) -> None:
+    result = doctor(write_config(tmp_path, sandbox.base_url), token=f"{TOKEN}\nX")
+    rows = lines(result)
+    assert rows["token"].split()[0] == "FAIL", result.output
+    assert "MEDIASYNC_TOKEN holds a control character" in rows["token"]
+    assert TOKEN not in result.output and "api" not in rows
+    assert result.exit_code == 2
+
+
 def test_an_unreachable_service_points_at_base_url(tmp_path: Path, media: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

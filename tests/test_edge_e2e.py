@@ -173,3 +173,26 @@ def test_a_new_ignore_rule_is_explained_and_deletes_nothing(
     assert "0 deleted" in second.stdout
     assert len(sandbox.library.files()) == len(EDGE_UPLOADED)
     assert status(config)["kept_ignored"] == ["résumé (final) [v2].pdf"]
+
+
+def test_files_deleted_because_ignored_are_not_called_removed(
+    config: Path, sandbox: BackgroundSandbox
+) -> None:
+    assert run(config, "sync").exit_code == 0
+    text = config.read_text().replace('path = "edge"', 'path = "edge"\nignore = ["*.pdf"]')
+    config.write_text(text.replace("[sync]\n", "[sync]\ndelete_ignored = true\n"))
+    pdf = "résumé (final) [v2].pdf"
+    shown_status = run(config, "status", token=None).stdout
+    assert "Removed locally" not in shown_status
+    assert (
+        f"Ignored now, to delete remotely ([sync] delete_ignored = true):\n  {pdf}\n"
+        in shown_status
+    )
+    assert "1 to delete" in shown_status
+    data = status(config)
+    assert (data["delete"], data["delete_ignored"], data["in_sync"]) == ([], [pdf], False)
+    dry = run(config, "sync", "--dry-run", token=None).stdout
+    assert (
+        f"would delete {pdf} (now ignored, and [sync] delete_ignored = true deletes its "
+        "remote copy)" in dry
+    )

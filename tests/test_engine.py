@@ -177,9 +177,22 @@ async def test_failure_skips_deletes_and_reports(media: Path, store: StateStore)
         remote.fail_next("upload", RetryableError("503 Service Unavailable", 503))
     report = await sync(media, remote, store)
     assert report.failed == 1
-    assert report.deletes_skipped is not None
+    assert report.deletes_skipped == "1 delete skipped because uploads failed"
     assert "audio/beep.wav" in store.snapshot().entries
     assert [p[0] for p in store.problems()] == ["images/new.png"]
+
+
+async def test_a_failure_with_no_delete_planned_says_no_delete_was_skipped(
+    media: Path, store: StateStore
+) -> None:
+    remote = MemoryLibrary()
+    await sync(media, remote, store)
+    (media / "images/new.png").write_bytes(png_bytes())
+    for _ in range(4):
+        remote.fail_next("upload", RetryableError("503 Service Unavailable", 503))
+    report = await sync(media, remote, store)
+    assert report.failed == 1 and report.plan.deletes == ()
+    assert report.deletes_skipped is None
 
 
 async def test_fatal_error_stops_the_run(media: Path, store: StateStore) -> None:

@@ -14,6 +14,7 @@ from mediasync.engine import run_sync
 from mediasync.interrupt import Interrupts
 from mediasync.models import OutcomeKind, RemoteItem, UploadResult
 from mediasync.remote.memory import MemoryLibrary
+from mediasync.report import summary_line
 from mediasync.state import StateStore
 from tests.helpers import example_files
 from tests.test_engine import Sleeps, options
@@ -84,6 +85,9 @@ async def test_stop_lets_no_new_transfer_start_and_records_the_rest(media: Path)
     assert 2 <= uploaded <= 2 + 2
     assert len(store.snapshot().entries) == uploaded == len(remote.files())
     assert store.pending_intents() == []
+    left = len(example_files()) - uploaded
+    assert report.not_done == left > 0
+    assert summary_line(report).endswith(f", 0 failed, {left} not done (interrupted)")
 
     again = await run_sync(options(media, Sleeps()), remote, store)
     assert not again.interrupted
@@ -122,6 +126,8 @@ async def test_transfers_past_the_grace_period_are_cut_and_settled_next_run(
     assert grace.waits == [opts.grace]
     cut = {intent.path for intent in store.pending_intents()}
     assert cut and not cut & set(store.snapshot().entries)
+    # Cut off past the grace period counts as not done, like never started.
+    assert report.not_done == len(example_files()) - len(report.outcomes) >= len(cut)
 
     # The next run settles the cut transfers against what the remote holds: no duplicates.
     again = await run_sync(options(media, Sleeps()), hangs, store)
@@ -148,5 +154,6 @@ async def test_a_signal_during_folder_making_makes_no_more_folders(media: Path) 
     remote = StopsOnFirstFolder(stop)
     report = await run_sync(options(media, Sleeps()), remote, store, stop=stop)
     assert report.interrupted and report.outcomes == []
+    assert report.not_done == len(example_files())
     folders = [s.item.name for s in remote.items.values() if s.item.is_folder]
     assert folders == ["mediasync"]

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from mediasync.cli import main
 from mediasync.engine import run_sync
+from mediasync.errors import RetryableError
 from mediasync.models import (
     MISSING,
     LocalFile,
@@ -23,6 +24,7 @@ from mediasync.models import (
 )
 from mediasync.plan import Policy, plan, plan_paths
 from mediasync.remote.memory import MemoryLibrary
+from mediasync.report import summary_line
 from mediasync.sandbox import BackgroundSandbox, SandboxConfig
 from mediasync.state import StateStore
 from tests.helpers import png_bytes
@@ -169,7 +171,14 @@ async def test_a_rename_with_new_bytes_is_sent_anew(
     (root / "a" / "other.png").write_bytes(bytes(data))
     report = await run_sync(options(root, Sleeps()), remote, store)
     (outcome,) = report.outcomes
-    assert outcome.kind is OutcomeKind.UPLOADED and "its URL changed" in outcome.reason
+    assert outcome.kind is OutcomeKind.UPLOADED
+    # A rename in place, not a move: it says why it got a new URL.
+    assert outcome.reason == (
+        "renamed from a/pic-1.png with new content: uploaded anew and the old copy deleted; "
+        "its URL changed"
+    )
+    line = summary_line(report)
+    assert "1 renamed (new URL)" in line and "moved" not in line
     assert before.remote_id not in {f.item.id for f in remote.files()}
     assert sorted(store.snapshot().entries) == [
         "a/other.png",
@@ -177,6 +186,24 @@ async def test_a_rename_with_new_bytes_is_sent_anew(
         "a/pic-2.png",
         "a/pic-3.png",
     ]
+
+
+async def test_a_rename_whose_old_copy_is_gone_from_the_library_says_so(
+    synced: tuple[Path, MemoryLibrary, StateStore],
+) -> None:
+    root, remote, store = synced
+    await run_sync(options(root, Sleeps()), remote, store)
+    before = store.snapshot().entries["a/pic-3.png"]
+    await remote.delete(before.remote_id)  # deleted in the web app
+    os.rename(root / "a" / "pic-3.png", root / "a" / "last.png")
+    report = await run_sync(options(root, Sleeps()), remote, store)
+    (outcome,) = report.outcomes
+    assert outcome.kind is OutcomeKind.UPLOADED
+    assert outcome.reason == (
+        "renamed from a/pic-3.png, whose copy was no longer in the library: uploaded anew; "
+        "its URL changed"
+    )
+    assert store.snapshot().entries["a/last.png"].url != before.url
 
 
 async def test_a_move_uploads_into_the_new_folder_then_deletes_and_says_so(
@@ -232,5 +259,45 @@ def test_a_rename_keeps_the_url_in_the_manifest(tmp_path: Path) -> None:
         names = sorted(f.path for f in server.library.files())
         assert names == ["mediasync/brand-logo.png", "mediasync/keep.png"]
         assert server.library.stats()["uploads"] == 2
+
+        # Same size, other bytes: the preview cannot promise the URL stays, and the sync
+        # says it renamed with new content (not "moved").
+        data = bytearray((root / "brand-logo.png").read_bytes())
+        data[-5] ^= 0xFF
+        (root / "brand-logo.png").unlink()
+        (root / "logo-v2.png").write_bytes(bytes(data))
+        status = cli("status")
+        assert "brand-logo.png → logo-v2.png" in status
+        assert "the URL stays if the content is unchanged (checked when it is sent)" in status
+        dry = cli("sync", "--dry-run")
+        assert (
+            "would rename brand-logo.png → logo-v2.png (the URL stays if the content is "
+            "unchanged, checked when it is sent)" in dry
+        )
+        output = cli("sync", "-v")
+        assert (
+            "renamed logo-v2.png → " in output
+            and "(renamed from brand-logo.png with new content: uploaded anew and the old copy "
+            "deleted; its URL changed)" in output
+        )
+        assert "1 renamed (new URL)" in output and "moved" not in output
+        latest = {r["path"]: r["url"] for r in json.loads(cli("manifest"))}
+        assert latest["logo-v2.png"] != before["logo.png"]
     finally:
         server.stop()
+
+
+async def test_a_move_whose_old_copy_could_not_be_deleted_does_not_claim_it_was(
+    synced: tuple[Path, MemoryLibrary, StateStore],
+) -> None:
+    root, remote, store = synced
+    await run_sync(options(root, Sleeps()), remote, store)
+    (root / "b").mkdir()
+    os.rename(root / "a" / "pic-0.png", root / "b" / "pic-0.png")
+    for _ in range(4):  # every attempt the retry policy allows
+        remote.fail_next("delete", RetryableError("503 Service Unavailable", 503))
+    report = await run_sync(options(root, Sleeps()), remote, store)
+    (outcome,) = report.outcomes
+    assert outcome.stale_id is not None
+    assert "the old copy is deleted on the next pass" in outcome.reason
+    assert "old copy deleted" not in outcome.reason

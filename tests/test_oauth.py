@@ -284,6 +284,31 @@ async def test_a_token_for_another_location_is_refused(build: Build, token_file:
     assert token_file.read_bytes() == before
 
 
+async def test_an_answer_whose_token_no_header_can_carry_is_refused_and_not_stored(
+    token_file: Path, client_clock: FakeClock
+) -> None:
+    async def token_endpoint(request: web.Request) -> web.Response:
+        body = {"access_token": "at-new\r\nX-Injected: 1", "refresh_token": "rt-new"}
+        return web.json_response({**body, "expires_in": TTL, "locationId": LOCATION})
+
+    app = web.Application()
+    app.router.add_post("/oauth/token", token_endpoint)
+    server = TestServer(app)
+    await server.start_server()
+    url = str(server.make_url("/oauth/token"))
+    endpoint = TokenEndpoint(url, Secret(CLIENT_ID), Secret(CLIENT_SECRET), LOCATION)
+    authorizer = OAuthAuthorizer(endpoint, token_file, LOCATION, clock=client_clock)
+    before = token_file.read_bytes()
+    try:
+        with pytest.raises(AuthError, match="a token that holds a control character") as info:
+            await authorizer.authorization()
+    finally:
+        await authorizer.aclose()
+        await server.close()
+    assert "at-new" not in str(info.value)
+    assert token_file.read_bytes() == before
+
+
 async def test_an_unreachable_endpoint_is_retryable_and_not_ambiguous(build: Build) -> None:
     with pytest.raises(RetryableError) as info:
         await build(url="http://127.0.0.1:9/oauth/token").authorization()

@@ -100,6 +100,7 @@ async def test_delete_ignored_asks_for_those_deletes(root: Path, store: StateSto
     policy = Policy(max_delete=EVERYTHING, delete_ignored=True)
     report = await sync(root, remote, store, policy, ignore=("*.jpg",))
     assert [(o.kind, o.path) for o in report.outcomes] == [(OutcomeKind.DELETED, "b.jpg")]
+    assert report.plan.deleted_ignored == ("b.jpg",) and report.plan.kept_ignored == ()
     assert sorted(store.snapshot().entries) == ["a.png", "notes/c.png"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -86,3 +87,34 @@ async def test_a_failed_upload_that_was_stored_is_adopted_next_run(media: Path) 
     assert second.adopted == 1 and second.failed == 0
     names = [s.item.name for s in remote.files()]
     assert len(names) == len(set(names)) == len(example_files())
+
+
+async def test_an_adopted_copy_is_recorded_with_the_files_hash(media: Path) -> None:
+    remote, store = await killed_mid_upload(media, copies=1)
+    await run_sync(options(media, Sleeps()), remote, store)
+    adopted = store.snapshot().entries["images/new.png"]
+    assert adopted.sha256 == hashlib.sha256(PNG).hexdigest()
+    assert adopted.size == len(PNG)
+    assert adopted.mtime_ns == (media / "images/new.png").stat().st_mtime_ns
+
+
+async def test_someone_elses_same_named_file_is_not_taken_over(media: Path) -> None:
+    remote, store = await killed_mid_upload(media, copies=0)
+    folder = store.folders()["mediasync/images"]
+    theirs = remote.add_foreign("new.png", png_bytes(3, 3), folder)
+    report = await run_sync(options(media, Sleeps()), remote, store)
+    assert report.adopted == 0
+    assert not remote.items[theirs].deleted
+    ours = store.snapshot().entries["images/new.png"]
+    assert ours.remote_id != theirs
+    assert remote.items[ours.remote_id].content == PNG
+    assert store.pending_intents() == []
+
+
+async def test_a_file_changed_since_its_intent_is_sent_again(media: Path) -> None:
+    remote, store = await killed_mid_upload(media, copies=1)
+    (media / "images/new.png").write_bytes(png_bytes(5, 5))
+    report = await run_sync(options(media, Sleeps()), remote, store)
+    assert report.adopted == 0
+    ours = store.snapshot().entries["images/new.png"]
+    assert remote.items[ours.remote_id].content == png_bytes(5, 5)

@@ -76,6 +76,15 @@ async def test_upload_then_list_and_fetch(subject: Subject, tmp_path: Path) -> N
     assert await subject.fetch(result.url) == source.read_bytes()
 
 
+async def test_a_hosted_url_is_fingerprinted_by_its_bytes(subject: Subject) -> None:
+    source = EXAMPLES / "images" / "sunset.png"
+    remote = subject.remote
+    result = await remote.upload(source, source.stat().st_size, "sunset.png", None, "image/png")
+    assert await remote.hosted_sha256(result.url) == result.sha256
+    await remote.delete(result.remote_id)
+    assert await remote.hosted_sha256(result.url) is None
+
+
 async def test_folders_nest_and_hold_files(subject: Subject, tmp_path: Path) -> None:
     remote = subject.remote
     top = await remote.create_folder("campaigns", None)

@@ -8,6 +8,7 @@ import io
 import pytest
 from rich.console import Console
 
+from mediasync.logs import configure
 from mediasync.models import Action, ActionKind, Outcome, OutcomeKind, StateEntry
 from mediasync.report import print_outcome
 
@@ -40,3 +41,14 @@ def test_plain_lines_read_as_rich_ones(outcome: Outcome) -> None:
 def test_a_line_is_one_line_with_the_name_escaped() -> None:
     line = printed(OUTCOMES[0], terminal=False)
     assert line == "uploaded a/[b] c\\x1b.png → https://x/r1.png\n"
+
+
+def test_the_daemon_log_says_a_renamed_file_got_a_new_url_and_why() -> None:
+    stream = io.StringIO()
+    log = configure("text", stream, name="test.report.rename")
+    previous = StateEntry("a.png", 1, 2, "h", "r0", "https://x/r0.png", None, 3.0)
+    action = Action(ActionKind.RENAME, PATH, previous=previous)
+    why = "renamed from a.png with new content: uploaded anew and the old copy deleted"
+    log.outcome(Outcome(OutcomeKind.UPLOADED, action, ENTRY, reason=why))
+    line = stream.getvalue().split(" ", 1)[1]
+    assert line == f"renamed a/[b] c\\x1b.png → https://x/r1.png ({why})\n"

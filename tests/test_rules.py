@@ -108,6 +108,12 @@ def test_compiled_ignore_rules_agree_with_fnmatch(extra: tuple[str, ...]) -> Non
         ("tool.exe", 10, "file type .exe"),
         ("empty.png", 0, "empty file"),
         ("big.jpg", 26 * MB, "too large: 26.0 MB is over the 25.0 MB limit for image files"),
+        (
+            "just.jpg",
+            25 * MB + 1,
+            "too large: 26,214,401 bytes is over the 25.0 MB (26,214,400 bytes) limit for image "
+            "files",
+        ),
         ("film.mp4", 26 * MB, None),
         ("film.mp4", 101 * MB, "too large: 101.0 MB is over the 100.0 MB limit for video files"),
         ("song.mp3", 11 * MB, "too large: 11.0 MB is over the 10.0 MB limit for audio files"),

@@ -10,14 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from mediasync.models import remote_name
+from mediasync.models import Rejection, remote_name
 from mediasync.rules import TypeRules, check_name_and_size
 from mediasync.scan import (
+    BROKEN_LINK,
+    LINK_CYCLE,
     LINK_LOOP,
     NOT_REGULAR,
     OUTSIDE_ROOT,
     SYMLINK_SKIPPED,
     printable,
+    probe,
     restat,
     scan_tree,
 )
@@ -56,7 +59,16 @@ def test_pipes_and_dangling_links_are_refused_with_a_reason(tmp_path: Path) -> N
     assert reasons["pipe.png"].startswith("not a regular file")
     assert reasons["dangling.png"] == SYMLINK_SKIPPED
     followed = {r.path: r.reason for r in scan_tree(tmp_path, follow_symlinks=True).rejected}
-    assert followed["dangling.png"].startswith("a broken symbolic link")
+    assert followed["dangling.png"] == BROKEN_LINK
+
+
+def test_a_link_to_itself_is_called_a_loop_not_broken(tmp_path: Path) -> None:
+    (tmp_path / "x.png").symlink_to("x.png")
+    (tmp_path / "a.png").symlink_to("b.png")
+    (tmp_path / "b.png").symlink_to("a.png")
+    followed = {r.path: r.reason for r in scan_tree(tmp_path, follow_symlinks=True).rejected}
+    assert followed == {"a.png": LINK_CYCLE, "b.png": LINK_CYCLE, "x.png": LINK_CYCLE}
+    assert probe(tmp_path, "x.png", follow_symlinks=True) == Rejection("x.png", LINK_CYCLE)
 
 
 def test_sockets_are_refused_with_a_reason(tmp_path: Path) -> None:
@@ -179,12 +191,32 @@ def test_restat_sees_changes_and_disappearance(tmp_path: Path) -> None:
     assert restat(tmp_path, "a.png") is None
 
 
-def test_names_that_compose_alike_are_not_both_sent(tmp_path: Path) -> None:
+@pytest.mark.parametrize("first", ["NFC", "NFD"])
+def test_names_that_compose_alike_send_the_composed_one_and_say_which_is_which(
+    tmp_path: Path, first: str
+) -> None:
     composed = unicodedata.normalize("NFC", "Café.png")
     decomposed = unicodedata.normalize("NFD", "Café.png")
-    (tmp_path / composed).write_bytes(b"1")
-    (tmp_path / decomposed).write_bytes(b"2")
+    # Made in either order: the composed spelling wins whatever order the folder lists them.
+    for name in (composed, decomposed) if first == "NFC" else (decomposed, composed):
+        (tmp_path / name).write_bytes(name.encode())
     snapshot = scan_tree(tmp_path)
-    assert len(snapshot.files) == 1
+    assert list(snapshot.files) == [composed]
     (clash,) = snapshot.rejected
-    assert clash.reason.startswith("same name as") and "rename one of them" in clash.reason
+    assert clash.path == decomposed
+    assert clash.reason == (
+        "same name as 'Café.png' once composed: this one is spelled decomposed "
+        "(NFD: Cafe\\u0301.png), the one sent composed (NFC: Caf\\u00e9.png); "
+        "rename one of them"
+    )
+
+
+def test_folders_that_compose_alike_keep_the_composed_one(tmp_path: Path) -> None:
+    composed = unicodedata.normalize("NFC", "Café")
+    decomposed = unicodedata.normalize("NFD", "Café")
+    for folder in (decomposed, composed):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "a.png").write_bytes(b"1")
+    snapshot = scan_tree(tmp_path)
+    assert list(snapshot.files) == [f"{composed}/a.png"]
+    assert [r.path for r in snapshot.rejected] == [f"{decomposed}/a.png"]

@@ -91,6 +91,32 @@ def test_a_state_that_recorded_nothing_follows_a_corrected_location(tmp_path: Pa
     assert reopened is not None
 
 
+def test_files_synced_under_another_root_folder_are_refused(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    store = StateStore.open(db, "loc", "x/y")
+    store.record(Outcome(OutcomeKind.UPLOADED, Action(ActionKind.UPLOAD, "a.png"), entry("a.png")))
+    store.close()
+    with pytest.raises(StateError, match=r'synced under remote folder "x/y".*now "rd"'):
+        StateStore.open(db, "loc", "rd")
+    with pytest.raises(StateError, match="root_folder back to"):
+        StateStore.open_existing(db, "loc", "rd")
+    with pytest.raises(StateError, match=r'now "" \(the library root\)'):
+        StateStore.open(db, "loc", "")
+    StateStore.open(db, "loc", "x/y").close()
+    StateStore.open(db, "loc").close()  # callers that do not sync (tests, tools) need not say
+
+
+def test_a_state_that_recorded_no_file_follows_a_changed_root_folder(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    store = StateStore.open(db, "loc", "old")
+    store.set_folder("old/a", "f1")
+    store.close()
+    StateStore.open(db, "loc", "new").close()
+    reopened = StateStore.open_existing(db, "loc", "new")
+    assert reopened is not None
+    reopened.close()
+
+
 def test_reading_creates_nothing(tmp_path: Path) -> None:
     db = tmp_path / "sub" / "state.db"
     assert StateStore.open_existing(db, "loc") is None

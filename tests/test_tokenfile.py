@@ -97,6 +97,20 @@ def test_a_file_without_refresh_token_is_refused(tmp_path: Path) -> None:
         read_token_file(path)
 
 
+@pytest.mark.parametrize(
+    "tokens",
+    [TokenSet("at-secret-9\nX", "rt", 0, "loc1"), TokenSet("", "rt-secret-9\x00", 0, "loc1")],
+)
+def test_a_token_no_header_can_carry_is_refused_without_quoting_it(
+    tmp_path: Path, tokens: TokenSet
+) -> None:
+    path = tmp_path / "oauth.json"
+    write_token_file(path, tokens)
+    with pytest.raises(UsageError, match="holds a token with a control character") as info:
+        read_token_file(path)
+    assert "secret-9" not in str(info.value)
+
+
 def test_repr_hides_the_tokens() -> None:
     shown = repr(TOKENS) + str(TOKENS)
     assert "secret" not in shown and "loc1" in shown

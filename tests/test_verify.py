@@ -71,7 +71,27 @@ def test_verify_passes_then_reports_a_file_deleted_in_the_web_app(
     result = run(config, "verify")
     assert result.exit_code == 1
     assert f"missing   {gone[0]}:" in result.output and "is gone (404)" in result.output
-    assert "1 missing" in result.output and "--remote-check" in result.output
+    assert "1 missing" in result.output
+    assert "missing files are uploaded again by `mediasync sync --remote-check`" in result.output
+
+
+def test_verify_says_missing_files_stay_missing_when_only_reported(
+    config: Path, media: Path, sandbox: BackgroundSandbox
+) -> None:
+    config.write_text(config.read_text() + '\n[sync]\nmissing_remote = "report"\n')
+    assert run(config, "sync").exit_code == 0
+    sandbox.library.remove(sorted(recorded(media).values())[0])
+    result = run(config, "verify")
+    assert result.exit_code == 1 and "1 missing" in result.output
+    assert "uploaded again by" not in result.output
+    assert 'missing files are not uploaded again: with [sync] missing_remote = "report"' in (
+        result.output
+    )
+    # What it says is so: a remote check only lists the file; nothing is sent.
+    uploads = sandbox.library.stats()["uploads"]
+    checked = run(config, "sync", "--remote-check")
+    assert "missing remotely" in checked.output
+    assert sandbox.library.stats()["uploads"] == uploads
 
 
 def test_verify_content_finds_bytes_that_differ(

@@ -35,6 +35,10 @@ class RemoteLibrary(Protocol):
     async def rename(self, remote_id: str, name: str) -> None:
         """Give a file or folder a new name; its id and hosted URL stay. NotFoundError if gone."""
 
+    async def hosted_sha256(self, url: str) -> str | None:
+        """The sha256 of the bytes a hosted URL serves; None when they cannot be read. Proves
+        a copy of unknown origin is ours before it is adopted (see delivery.py)."""
+
     async def aclose(self) -> None:
         """Release connections."""
 

@@ -8,6 +8,7 @@ This module is the one boundary where aiohttp errors and HTTP statuses become me
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from mediasync.remote.form import UploadForm
 from mediasync.remote.streaming import Digest
 
 PAGE_SIZE = 100
+HOSTED_CHUNK_BYTES = 256 * 1024
 _TRANSIENT_401 = "command timed out"
 # What GHL says of a bad or expired access token (§6); scope and Version 401s say otherwise,
 # and a refresh cannot cure them.
@@ -152,6 +154,19 @@ class HttpLibrary:
         )
         if isinstance(body, dict) and body.get("updated") is False:
             raise RejectedError(f"POST /medias/{remote_id}: the rename was not applied", None)
+
+    async def hosted_sha256(self, url: str) -> str | None:
+        # A CDN or bucket URL, not the API: no token, and the API's rate limit does not apply.
+        digest = hashlib.sha256()
+        try:
+            async with self._session.get(url, allow_redirects=True) as response:
+                if not 200 <= response.status < 300:
+                    return None
+                async for chunk in response.content.iter_chunked(HOSTED_CHUNK_BYTES):
+                    digest.update(chunk)
+        except (TimeoutError, aiohttp.ClientError, ValueError):
+            return None
+        return digest.hexdigest()
 
     def _list_params(
         self, parent_id: str | None, folders: bool, offset: int, limit: int = PAGE_SIZE

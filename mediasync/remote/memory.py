@@ -6,6 +6,7 @@ size checks, 404 on a second delete) and lets a test script failures into chosen
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -108,6 +109,13 @@ class MemoryLibrary:
             raise NotFoundError(f"POST /medias/{remote_id}: 404 Media not found", 404)
         stored.item = replace(stored.item, name=name)
         self._raise_after(fault)
+
+    async def hosted_sha256(self, url: str) -> str | None:
+        self.calls.append("hosted_sha256")
+        for stored in self.items.values():
+            if stored.item.url == url and not stored.deleted:
+                return hashlib.sha256(stored.content).hexdigest()
+        return None
 
     async def aclose(self) -> None:
         return None

@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from mediasync.config import Secret
+from mediasync.config import Secret, credential_flaw
 from mediasync.errors import AuthError, RetryableError
 from mediasync.tokenfile import TokenSet
 
@@ -114,6 +114,15 @@ class TokenEndpoint:
         if not isinstance(access, str) or not access:
             raise AuthError("the token endpoint answered without an access token")
         refresh = body.get("refresh_token")
+        flaw = credential_flaw(access) or (
+            credential_flaw(refresh) if isinstance(refresh, str) else None
+        )
+        if flaw is not None:
+            # Stored, it would make every later request fail in its Authorization header.
+            raise AuthError(
+                f"the token endpoint {self._url} answered with a token that holds {flaw}: "
+                "check that [remote] token_url is GoHighLevel's token endpoint"
+            )
         location = body.get("locationId")
         # A token of another sub-account would upload into the wrong library.
         if location is not None and location != self._location:
