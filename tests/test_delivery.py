@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from mediasync.delivery import Parcel, deliver
 from mediasync.errors import RetryableError
 from mediasync.remote.memory import MemoryLibrary
@@ -108,21 +110,17 @@ async def test_an_extra_copy_with_other_bytes_is_left_alone(tmp_path: Path) -> N
     assert not remote.items[theirs].deleted
 
 
-async def test_an_undated_copy_is_not_taken_for_ours(tmp_path: Path) -> None:
+@pytest.mark.parametrize("unprovable", ["created_at", "url"], ids=["undated", "no-url"])
+async def test_a_copy_that_cannot_be_proved_ours_is_left_alone(
+    tmp_path: Path, unprovable: str
+) -> None:
     remote = MemoryLibrary()
-    undated = remote.add_foreign("logo.png", png_bytes())
-    remote.items[undated].item = replace(remote.items[undated].item, created_at=None)
+    copy = remote.add_foreign("logo.png", png_bytes())
+    item = remote.items[copy].item
+    remote.items[copy].item = (
+        replace(item, created_at=None) if unprovable == "created_at" else replace(item, url=None)
+    )
     remote.fail_next("upload", lost_answer())
     result = await deliver(remote, parcel(tmp_path), policy(Sleeps()), lambda: 1e9, frozenset())
-    assert result.remote_id != undated
-    assert not remote.items[undated].deleted
-
-
-async def test_a_copy_whose_url_cannot_be_read_is_not_taken_for_ours(tmp_path: Path) -> None:
-    remote = MemoryLibrary()
-    unreadable = remote.add_foreign("logo.png", png_bytes())
-    remote.items[unreadable].item = replace(remote.items[unreadable].item, url=None)
-    remote.fail_next("upload", lost_answer())
-    result = await deliver(remote, parcel(tmp_path), policy(Sleeps()), lambda: 1e9, frozenset())
-    assert result.remote_id != unreadable
-    assert not remote.items[unreadable].deleted
+    assert result.remote_id != copy
+    assert not remote.items[copy].deleted
