@@ -46,7 +46,9 @@ watch-check: venv
 BENCH_BEFORE ?= d7f1970
 
 bench: venv
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench.run --before $(BENCH_BEFORE)
+	$(BIN)/python -m bench.profile --write
 
 profile: venv
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
