@@ -365,6 +365,7 @@ def _options(settings: Settings, flags: SyncFlags | None = None) -> SyncOptions:
         remote_check_interval=settings.remote_check_interval,
         force_remote_check=flags.remote_check,
         follow_symlinks=settings.follow_symlinks,
+        attempt_timeout=settings.timeout,
     )
 
 

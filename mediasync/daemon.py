@@ -537,6 +537,7 @@ class Daemon:
                     self.options.retry,
                     self.options.clock,
                     skip,
+                    self.options.attempt_timeout,
                 ),
             )
         except MediasyncError as exc:
@@ -557,6 +558,7 @@ class Daemon:
                     self.options.retry,
                     self.options.clock,
                     skip=set(self._in_flight),
+                    attempt_timeout=self.options.attempt_timeout,
                 ),
             )
         except MediasyncError as exc:

@@ -54,6 +54,8 @@ class SyncOptions:
     disk: DiskAccess = field(default_factory=DiskAccess)
     follow_symlinks: bool = False
     verify: Verify | None = None
+    # The HTTP timeout: how long one attempt may take, which bounds when its copy can appear.
+    attempt_timeout: float = 300.0
 
 
 @dataclass
@@ -113,7 +115,14 @@ async def run_sync(
     )
     timings = options.timings
     with timings.phase("intents"):
-        adopted = await resolve_intents(remote, store, options.root, options.retry, options.clock)
+        adopted = await resolve_intents(
+            remote,
+            store,
+            options.root,
+            options.retry,
+            options.clock,
+            attempt_timeout=options.attempt_timeout,
+        )
     drift = None
     if _remote_check_due(options, store):
         with timings.phase("remote-check"):

@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection
 from functools import partial
 from pathlib import Path
 
-from mediasync.delivery import CLOCK_SKEW_S, copies_of_ours, hash_file
+from mediasync.delivery import copies_of_ours, dating_window, hash_file
 from mediasync.errors import LocalFileError, NotFoundError
 from mediasync.models import Action, ActionKind, Outcome, OutcomeKind, RemoteItem, StateEntry
 from mediasync.remote import RemoteLibrary
@@ -32,6 +32,7 @@ async def resolve_intents(
     retry: RetryPolicy,
     clock: Callable[[], float],
     skip: Collection[str] = (),
+    attempt_timeout: float = 300.0,
 ) -> int:
     """Settle every unfinished intent, except those of `skip` (paths a worker is busy with);
     return how many copies were adopted."""
@@ -47,7 +48,11 @@ async def resolve_intents(
                     retry, partial(remote.list_items, intent.folder_id, folders=False)
                 )
             listing = listings[intent.folder_id]
-            adopted += await _settle_upload(intent, listing, remote, store, root, retry, clock)
+            # Its last attempt began before the retry deadline and lasted one timeout at most.
+            longest = retry.deadline + attempt_timeout
+            adopted += await _settle_upload(
+                intent, listing, remote, store, root, retry, clock, longest
+            )
         store.end_intent(intent.id)
     return adopted
 
@@ -60,6 +65,7 @@ async def _settle_upload(
     root: Path,
     retry: RetryPolicy,
     clock: Callable[[], float],
+    longest: float,
 ) -> int:
     if not any(item.name == intent.name for item in listing):
         return 0
@@ -72,8 +78,8 @@ async def _settle_upload(
         return 0
     state = store.snapshot()
     known = {e.remote_id for e in state.entries.values()} | {s.remote_id for s in state.stale}
-    since = intent.started_at - CLOCK_SKEW_S
-    copies = await copies_of_ours(remote, listing, intent.name, since, known, sha256)
+    window = dating_window(remote, intent.started_at, intent.started_at + longest)
+    copies = await copies_of_ours(remote, listing, intent.name, window, known, sha256)
     if not copies:
         return 0
     keep, extras = copies[0], copies[1:]

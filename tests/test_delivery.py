@@ -22,6 +22,11 @@ def parcel(tmp_path: Path, folder_id: str | None = None) -> Parcel:
     return Parcel(path, path.stat().st_size, "logo.png", folder_id, "image/png")
 
 
+def twin() -> MemoryLibrary:
+    """A memory library dating its items by the clock these tests hand to deliver()."""
+    return MemoryLibrary(clock=lambda: 1e9)
+
+
 def policy(sleeps: Sleeps) -> RetryPolicy:
     return RetryPolicy(attempts=5, sleep=sleeps, clock=lambda: 0.0)
 
@@ -31,7 +36,7 @@ def lost_answer() -> RetryableError:
 
 
 async def test_stored_upload_with_a_lost_answer_is_adopted(tmp_path: Path) -> None:
-    remote = MemoryLibrary()
+    remote = twin()
     remote.fail_next("upload", lost_answer(), after_store=True)
     result = await deliver(remote, parcel(tmp_path), policy(Sleeps()), lambda: 1e9, frozenset())
     (stored,) = remote.files()
@@ -40,7 +45,7 @@ async def test_stored_upload_with_a_lost_answer_is_adopted(tmp_path: Path) -> No
 
 
 async def test_several_stored_copies_leave_one(tmp_path: Path) -> None:
-    remote = MemoryLibrary()
+    remote = twin()
     # Earlier attempts whose answers were lost, as a lagging listing would reveal them later.
     first = remote.add_foreign("logo.png", png_bytes())
     second = remote.add_foreign("logo.png", png_bytes())
@@ -52,7 +57,7 @@ async def test_several_stored_copies_leave_one(tmp_path: Path) -> None:
 
 
 async def test_failure_that_stored_nothing_uploads_again(tmp_path: Path) -> None:
-    remote = MemoryLibrary()
+    remote = twin()
     remote.fail_next("upload", RetryableError("502 Bad Gateway", 502))
     sleeps = Sleeps()
     await deliver(remote, parcel(tmp_path), policy(sleeps), lambda: 1e9, frozenset())
@@ -62,14 +67,14 @@ async def test_failure_that_stored_nothing_uploads_again(tmp_path: Path) -> None
 
 
 async def test_unambiguous_failures_do_not_list(tmp_path: Path) -> None:
-    remote = MemoryLibrary()
+    remote = twin()
     remote.fail_next("upload", RetryableError("cannot connect", None, ambiguous=False))
     await deliver(remote, parcel(tmp_path), policy(Sleeps()), lambda: 1e9, frozenset())
     assert remote.calls == ["upload", "upload"]
 
 
 async def test_a_copy_some_recorded_file_owns_is_never_adopted(tmp_path: Path) -> None:
-    remote = MemoryLibrary()
+    remote = twin()
     owned = remote.add_foreign("logo.png", png_bytes(2, 2))
     remote.fail_next("upload", RetryableError("502 Bad Gateway", 502))
     result = await deliver(
@@ -91,7 +96,7 @@ async def test_copies_older_than_the_first_attempt_are_not_ours(tmp_path: Path) 
 
 
 async def test_someone_elses_file_of_the_same_name_is_never_taken_over(tmp_path: Path) -> None:
-    remote = MemoryLibrary()
+    remote = twin()
     theirs = remote.add_foreign("logo.png", b"\x89PNG their own picture")
     remote.fail_next("upload", lost_answer())
     result = await deliver(remote, parcel(tmp_path), policy(Sleeps()), lambda: 1e9, frozenset())
@@ -101,7 +106,7 @@ async def test_someone_elses_file_of_the_same_name_is_never_taken_over(tmp_path:
 
 
 async def test_an_extra_copy_with_other_bytes_is_left_alone(tmp_path: Path) -> None:
-    remote = MemoryLibrary()
+    remote = twin()
     ours = remote.add_foreign("logo.png", png_bytes())
     theirs = remote.add_foreign("logo.png", png_bytes(3, 3))
     remote.fail_next("upload", lost_answer())
@@ -114,7 +119,7 @@ async def test_an_extra_copy_with_other_bytes_is_left_alone(tmp_path: Path) -> N
 async def test_a_copy_that_cannot_be_proved_ours_is_left_alone(
     tmp_path: Path, unprovable: str
 ) -> None:
-    remote = MemoryLibrary()
+    remote = twin()
     copy = remote.add_foreign("logo.png", png_bytes())
     item = remote.items[copy].item
     remote.items[copy].item = (
@@ -124,3 +129,12 @@ async def test_a_copy_that_cannot_be_proved_ours_is_left_alone(
     result = await deliver(remote, parcel(tmp_path), policy(Sleeps()), lambda: 1e9, frozenset())
     assert result.remote_id != copy
     assert not remote.items[copy].deleted
+
+
+async def test_a_copy_made_after_our_attempts_could_have_is_not_ours(tmp_path: Path) -> None:
+    later = MemoryLibrary(clock=lambda: 1e9 + 60)  # a colleague's identical upload, later
+    theirs = later.add_foreign("logo.png", png_bytes())
+    later.fail_next("upload", lost_answer())
+    result = await deliver(later, parcel(tmp_path), policy(Sleeps()), lambda: 1e9, frozenset())
+    assert result.remote_id != theirs
+    assert not later.items[theirs].deleted

@@ -42,8 +42,13 @@ async def faulty() -> AsyncIterator[tuple[HttpLibrary, Library]]:
     await server.start_server()
     sleeps = Sleeps()
     limiter = RateLimiter(sleep=sleeps, rng=random.Random(5))
+    # The engine's clock (tests.test_engine.options) is the one the client reads Date against.
     client = HttpLibrary(
-        str(server.make_url("")), Secret(config.token), config.location_id, limiter=limiter
+        str(server.make_url("")),
+        Secret(config.token),
+        config.location_id,
+        limiter=limiter,
+        wall_clock=lambda: 1_700_000_000.0,
     )
     assert server.app is not None
     try:

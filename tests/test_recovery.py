@@ -19,7 +19,7 @@ async def killed_mid_upload(media: Path, copies: int) -> tuple[MemoryLibrary, St
     """The state a run leaves when killed after the remote stored `copies` of images/new.png
     (one per attempt) but before the outcome was recorded."""
     store = StateStore.open(media / ".mediasync" / "state.db", "loc")
-    remote = MemoryLibrary()
+    remote = MemoryLibrary(clock=lambda: NOW)
     await run_sync(options(media, Sleeps()), remote, store)
     folder = store.folders()["mediasync/images"]
     (media / "images/new.png").write_bytes(PNG)
@@ -32,6 +32,7 @@ async def killed_mid_upload(media: Path, copies: int) -> tuple[MemoryLibrary, St
 
 
 PNG = png_bytes()
+NOW = 1_700_000_000.0  # the clock of tests.test_engine.options, and the twin's
 
 
 def named(remote: MemoryLibrary, name: str) -> int:
@@ -76,7 +77,7 @@ async def test_recovery_retries_a_failed_listing(media: Path) -> None:
 
 async def test_a_failed_upload_that_was_stored_is_adopted_next_run(media: Path) -> None:
     store = StateStore.open(media / ".mediasync" / "state.db", "loc")
-    remote = MemoryLibrary()
+    remote = MemoryLibrary(clock=lambda: NOW)
     lost = RetryableError("POST /medias/upload-file: connection failed (ServerDisconnectedError)")
     remote.fail_next("upload", lost, after_store=True)
     once = replace(options(media, Sleeps()), retry=RetryPolicy(attempts=1, sleep=Sleeps()))
@@ -118,3 +119,16 @@ async def test_a_file_changed_since_its_intent_is_sent_again(media: Path) -> Non
     assert report.adopted == 0
     ours = store.snapshot().entries["images/new.png"]
     assert remote.items[ours.remote_id].content == png_bytes(5, 5)
+
+
+async def test_a_copy_dated_after_the_attempts_deadline_is_not_ours(media: Path) -> None:
+    remote, store = await killed_mid_upload(media, copies=0)
+    folder = store.folders()["mediasync/images"]
+    much_later = options(media, Sleeps()).retry.deadline + 300 + 10
+    remote.clock = lambda: NOW + much_later  # a colleague's identical upload, much later
+    theirs = remote.add_foreign("new.png", PNG, folder)
+    remote.clock = lambda: NOW
+    report = await run_sync(options(media, Sleeps()), remote, store)
+    assert report.adopted == 0
+    assert not remote.items[theirs].deleted
+    assert store.snapshot().entries["images/new.png"].remote_id != theirs

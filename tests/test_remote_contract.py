@@ -3,8 +3,10 @@ loopback must behave alike for everything the engine relies on."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
@@ -12,6 +14,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from mediasync.config import Secret
+from mediasync.delivery import DATE_MARGIN_S
 from mediasync.errors import AuthError, NotFoundError, RejectedError
 from mediasync.remote import RemoteLibrary, walk_tree
 from mediasync.remote.http import HttpLibrary
@@ -31,7 +34,7 @@ class Subject:
 @pytest.fixture(params=["memory", "http+sandbox"])
 async def subject(request: pytest.FixtureRequest) -> AsyncIterator[Subject]:
     if request.param == "memory":
-        memory = MemoryLibrary()
+        memory = MemoryLibrary(clock=time.time)
 
         async def fetch_memory(url: str) -> bytes:
             remote_id = url.rsplit("/", 1)[1].split(".")[0]
@@ -83,6 +86,17 @@ async def test_a_hosted_url_is_fingerprinted_by_its_bytes(subject: Subject) -> N
     assert await remote.hosted_sha256(result.url) == result.sha256
     await remote.delete(result.remote_id)
     assert await remote.hosted_sha256(result.url) is None
+
+
+async def test_a_new_copy_is_dated_now_by_the_services_clock(subject: Subject) -> None:
+    source = EXAMPLES / "images" / "sunset.png"
+    remote = subject.remote
+    await remote.upload(source, source.stat().st_size, "sunset.png", None, "image/png")
+    (item,) = await remote.list_items(None, folders=False)
+    offset = remote.server_clock_offset()
+    assert offset is not None and item.created_at is not None
+    created = datetime.fromisoformat(item.created_at.replace("Z", "+00:00")).timestamp()
+    assert abs(created - (time.time() + offset)) <= DATE_MARGIN_S
 
 
 async def test_folders_nest_and_hold_files(subject: Subject, tmp_path: Path) -> None:

@@ -35,6 +35,10 @@ class RemoteLibrary(Protocol):
     async def rename(self, remote_id: str, name: str) -> None:
         """Give a file or folder a new name; its id and hosted URL stay. NotFoundError if gone."""
 
+    def server_clock_offset(self) -> float | None:
+        """How far the service's clock is ahead of ours, as its answers' Date headers say
+        (to a second or so); None until an answer said. Dates copies it made (delivery.py)."""
+
     async def hosted_sha256(self, url: str) -> str | None:
         """The sha256 of the bytes a hosted URL serves; None when they cannot be read. Proves
         a copy of unknown origin is ours before it is adopted (see delivery.py)."""

@@ -8,9 +8,11 @@ This module is the one boundary where aiohttp errors and HTTP statuses become me
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import json
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -53,8 +55,12 @@ class HttpLibrary:
         session: aiohttp.ClientSession | None = None,
         limiter: RateLimiter | None = None,
         disk: DiskAccess | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._base = base_url.rstrip("/")
+        self._wall_clock = wall_clock
+        self._clock_offset: float | None = None
+        self.timeout = timeout
         self._location = location_id
         self._auth = StaticToken(token) if isinstance(token, Secret) else token
         self._headers = {
@@ -155,6 +161,9 @@ class HttpLibrary:
         if isinstance(body, dict) and body.get("updated") is False:
             raise RejectedError(f"POST /medias/{remote_id}: the rename was not applied", None)
 
+    def server_clock_offset(self) -> float | None:
+        return self._clock_offset
+
     async def hosted_sha256(self, url: str) -> str | None:
         # A CDN or bucket URL, not the API: no token, and the API's rate limit does not apply.
         digest = hashlib.sha256()
@@ -235,6 +244,7 @@ class HttpLibrary:
                 text = await response.text(errors="replace")
                 status = response.status
                 headers = response.headers
+                self._observe_date(headers.get("Date"))
         except TimeoutError as exc:
             raise RetryableError(f"{what}: timed out", None) from exc
         except aiohttp.ClientConnectorError as exc:
@@ -246,6 +256,17 @@ class HttpLibrary:
         except aiohttp.ClientError as exc:
             raise RetryableError(f"{what}: connection failed ({type(exc).__name__})", None) from exc
         return status, headers, text
+
+
+    def _observe_date(self, date: str | None) -> None:
+        # The Date header is stamped as the answer starts, to the whole second.
+        if not date:
+            return
+        try:
+            server = email.utils.parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError, IndexError):
+            return
+        self._clock_offset = server - self._wall_clock()
 
 
 def _is_token_refusal(text: str) -> bool:

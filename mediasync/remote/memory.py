@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,6 +44,8 @@ class MemoryLibrary:
     calls: list[str] = field(default_factory=list)
     _faults: dict[str, deque[Fault]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # Dates new items (as the service's clock would); None: a made-up date a second apart.
+    clock: Callable[[], float] | None = None
 
     def fail_next(self, operation: str, error: Exception, *, after_store: bool = False) -> None:
         """Make the next `operation` call raise `error` (after storing the upload, if asked)."""
@@ -110,6 +113,10 @@ class MemoryLibrary:
         stored.item = replace(stored.item, name=name)
         self._raise_after(fault)
 
+    def server_clock_offset(self) -> float | None:
+        # Dated by the caller's own clock, or by made-up dates no clock can be compared with.
+        return 0.0 if self.clock is not None else None
+
     async def hosted_sha256(self, url: str) -> str | None:
         self.calls.append("hosted_sha256")
         for stored in self.items.values():
@@ -145,7 +152,12 @@ class MemoryLibrary:
     ) -> StoredItem:
         remote_id = f"{next(self._ids):024x}"
         url = None if is_folder else f"memory://media/{remote_id}.{extension_of(name)}"
-        created = (_EPOCH + timedelta(seconds=len(self.items))).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        moment = (
+            datetime.fromtimestamp(self.clock(), UTC)
+            if self.clock is not None
+            else _EPOCH + timedelta(seconds=len(self.items))
+        )
+        created = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
         item = RemoteItem(remote_id, name, parent_id, is_folder, url, created)
         stored = StoredItem(item, content, content_type)
         self.items[remote_id] = stored

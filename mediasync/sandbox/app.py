@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from aiohttp import web
+import email.utils
+
+from aiohttp import hdrs, web
 
 from mediasync.sandbox import admin_routes, hosted_routes, media_routes, oauth_routes, upload
 from mediasync.sandbox.config import SandboxConfig
@@ -45,4 +47,12 @@ def create_app(config: SandboxConfig | None = None) -> web.Application:
     app.router.add_post("/_sandbox/reset", admin_routes.reset)
     app.router.add_get("/_sandbox/faults", admin_routes.get_faults)
     app.router.add_post("/_sandbox/faults", admin_routes.set_faults)
+    app.on_response_prepare.append(_date_by_our_clock)
     return app
+
+
+async def _date_by_our_clock(request: web.Request, response: web.StreamResponse) -> None:
+    # One clock stamps both, as on the real service: clients read Date to learn how far
+    # their clock is from the one that dates createdAt.
+    moment = request.app[CONFIG].clock()
+    response.headers[hdrs.DATE] = email.utils.formatdate(moment, usegmt=True)
