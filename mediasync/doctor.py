@@ -14,7 +14,7 @@ from enum import Enum
 from pathlib import Path
 
 from mediasync.config import Settings
-from mediasync.errors import MediasyncError, RetryableError
+from mediasync.errors import MediasyncError, RateLimitedError, RetryableError
 from mediasync.folders import find_folder
 from mediasync.remote import RemoteLibrary
 from mediasync.retrying import RetryPolicy
@@ -27,6 +27,9 @@ PROBE_PNG = bytes.fromhex(
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
 
+
+# A 429 is not a failure of the service: wait it out this many times before saying so.
+RATE_LIMIT_TRIES = 3
 
 class Status(Enum):
     PASS = "ok"
@@ -111,10 +114,20 @@ async def check_remote(
     """The API answers, the token reads the location; with `write`, it can upload and delete."""
     started = clock()
     try:
-        await remote.check_access()
+        throttled = await _check_access(remote)
+    except RateLimitedError as exc:
+        return [
+            Check(
+                "api",
+                Status.FAIL,
+                f"{exc}: the rate limit stayed spent (another run using it?); try again later",
+                1,
+            )
+        ]
     except RetryableError as exc:
+        # Exit 1, as a sync that cannot reach the service: it may pass on the next try.
         if exc.status is None:
-            return [Check("api", Status.FAIL, f"{exc}: check [remote] base_url and the network", 3)]
+            return [Check("api", Status.FAIL, f"{exc}: check [remote] base_url and the network", 1)]
         return [Check("api", Status.FAIL, f"{exc}: the service is failing; try again later", 1)]
     except MediasyncError as exc:
         return [
@@ -122,8 +135,9 @@ async def check_remote(
             failed("read", exc),
         ]
     took = (clock() - started) * 1000
+    waited = f", after {throttled} rate-limited (429) answer(s) waited out" if throttled else ""
     checks = [
-        Check("api", Status.PASS, f"{settings.base_url} answered in {took:.0f} ms"),
+        Check("api", Status.PASS, f"{settings.base_url} answered in {took:.0f} ms{waited}"),
         Check(
             "read",
             Status.PASS,
@@ -143,6 +157,20 @@ async def check_remote(
         return checks
     checks.append(await _check_write(remote, settings, retry))
     return checks
+
+
+async def _check_access(remote: RemoteLibrary) -> int:
+    """Ask once; a 429 (a sync running beside, say) is waited out as the client's limiter
+    says, up to RATE_LIMIT_TRIES times. Returns how many 429s were met."""
+    for throttled in range(RATE_LIMIT_TRIES):
+        try:
+            await remote.check_access()
+        except RateLimitedError:
+            if throttled == RATE_LIMIT_TRIES - 1:
+                raise
+            continue
+        return throttled
+    raise AssertionError("unreachable")
 
 
 async def _check_write(remote: RemoteLibrary, settings: Settings, retry: RetryPolicy) -> Check:

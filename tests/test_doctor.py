@@ -10,6 +10,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from mediasync.cli import main
+from mediasync.config import load_settings
+from mediasync.doctor import RATE_LIMIT_TRIES, Status, check_remote
+from mediasync.errors import RateLimitedError
+from mediasync.remote.memory import MemoryLibrary
+from mediasync.retrying import RetryPolicy
 from mediasync.sandbox import BackgroundSandbox, SandboxConfig
 
 TOKEN = "pit-d0c70000-1111-2222-3333-444455556666"
@@ -114,7 +119,7 @@ def test_an_unreachable_service_points_at_base_url(tmp_path: Path, media: Path) 
     result = doctor(write_config(tmp_path, f"http://127.0.0.1:{port}"))
     row = lines(result)["api"]
     assert row.split()[0] == "FAIL" and "base_url" in row
-    assert result.exit_code == 3
+    assert result.exit_code == 1  # as a sync that cannot reach the service
 
 
 def test_a_bad_config_is_reported_as_the_config_check(tmp_path: Path) -> None:
@@ -123,3 +128,21 @@ def test_a_bad_config_is_reported_as_the_config_check(tmp_path: Path) -> None:
     result = doctor(config)
     assert result.exit_code == 2
     assert lines(result)["config"].split()[0] == "FAIL"
+
+
+@pytest.mark.parametrize("refusals", [1, RATE_LIMIT_TRIES])
+async def test_a_spent_rate_limit_is_waited_out_not_called_an_outage(
+    tmp_path: Path, media: Path, refusals: int
+) -> None:
+    settings = load_settings(write_config(tmp_path, "https://services.leadconnectorhq.com"))
+    remote = MemoryLibrary()
+    for _ in range(refusals):
+        remote.fail_next("check_access", RateLimitedError("GET /medias/files: 429 Too Many"))
+    checks = await check_remote(remote, settings, RetryPolicy(), lambda: {}, write=False)
+    api = checks[0]
+    if refusals < RATE_LIMIT_TRIES:
+        assert api.status is Status.PASS and "1 rate-limited (429)" in api.detail
+    else:
+        assert api.status is Status.FAIL and "rate limit stayed spent" in api.detail
+        assert "the service is failing" not in api.detail
+    assert remote.calls == ["check_access"] * min(refusals + 1, RATE_LIMIT_TRIES)
