@@ -229,6 +229,7 @@ def settings_from_mapping(
         if state_raw
         else local_path / ".mediasync" / "state.db"
     )
+    _check_state_place(state_file, local_path)
 
     return Settings(
         config_path=config_path,
@@ -335,6 +336,21 @@ def _oauth_settings(
             "oauth_file out (it then goes beside the state) or put it outside the folder"
         )
     return OAuthSettings(token_file, r["client_id_env"], r["client_secret_env"], token_url)
+
+
+def _check_state_place(state_file: Path, local_path: Path) -> None:
+    """Inside the synced folder, the state must sit in a hidden folder of its own (which the
+    scan skips, as the default .mediasync): anywhere else its files, and its lock beside
+    them, would be met by every scan as files to sync, and the folder holding it never synced."""
+    if not state_file.is_relative_to(local_path):
+        return
+    inside = state_file.parent.relative_to(local_path).parts
+    if not inside or not any(part.startswith(".") for part in inside):
+        raise UsageError(
+            f"[sync] state_file {state_file} is inside [local] path {local_path}, where it would "
+            "be synced: leave state_file out (it then goes in the folder's .mediasync/), put "
+            "it in a hidden folder there, or outside the synced folder"
+        )
 
 
 # What urlsplit and aiohttp's yarl could read differently (whitespace, which urlsplit drops;

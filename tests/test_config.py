@@ -91,6 +91,24 @@ def test_errors_name_the_key(raw: dict[str, object], message: str, tmp_path: Pat
         settings_from_mapping(raw, tmp_path)
 
 
+@pytest.mark.parametrize("state_file", ["media/state.db", "media/sunset.png", "media/sub/s.db"])
+def test_a_state_file_the_scan_would_meet_is_refused(state_file: str, tmp_path: Path) -> None:
+    raw = minimal(local={"path": "media"}, sync={"state_file": state_file})
+    with pytest.raises(UsageError, match=r"state_file .* is inside \[local\] path"):
+        settings_from_mapping(raw, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "state_file", ["", "media/.state/s.db", "media/.a/b/s.db", "elsewhere/s.db"]
+)
+def test_a_state_file_in_a_hidden_folder_or_outside_is_accepted(
+    state_file: str, tmp_path: Path
+) -> None:
+    raw = minimal(local={"path": "media"}, sync={"state_file": state_file})
+    settings = settings_from_mapping(raw, tmp_path)
+    assert settings.state_file.name.endswith(".db")
+
+
 @pytest.mark.parametrize(
     ("key", "value"),
     [
