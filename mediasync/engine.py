@@ -63,6 +63,8 @@ class SyncReport:
     plan: Plan
     outcomes: list[Outcome] = field(default_factory=list)
     adopted: int = 0
+    # Copies a crashed run may have left that could not be proved its own (recovery.py).
+    left_in_place: tuple[str, ...] = ()
     drift: DriftReport | None = None
     deletes_skipped: str | None = None
     interrupted: bool = False
@@ -115,7 +117,7 @@ async def run_sync(
     )
     timings = options.timings
     with timings.phase("intents"):
-        adopted = await resolve_intents(
+        recovery = await resolve_intents(
             remote,
             store,
             options.root,
@@ -135,7 +137,9 @@ async def run_sync(
         the_plan = plan(local, state, options.policy)
     if the_plan.fatal:
         raise RootError(the_plan.fatal)
-    report = SyncReport(the_plan, adopted=adopted, drift=drift)
+    report = SyncReport(
+        the_plan, adopted=recovery.adopted, drift=drift, left_in_place=recovery.left
+    )
     on_plan(the_plan)
     for old, new in the_plan.rekeys:
         store.rekey(old, new)

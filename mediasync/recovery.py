@@ -13,16 +13,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from enum import Enum
 from functools import partial
 from pathlib import Path
 
-from mediasync.delivery import copies_of_ours, dating_window, hash_file
+from mediasync.delivery import copies_of_ours, dating_window, hash_file, unowned_copies
 from mediasync.errors import LocalFileError, NotFoundError
 from mediasync.models import Action, ActionKind, Outcome, OutcomeKind, RemoteItem, StateEntry
 from mediasync.remote import RemoteLibrary
 from mediasync.retrying import RetryPolicy, call_with_retries
 from mediasync.scan import restat
 from mediasync.state import Intent, StateStore
+
+
+class Settled(Enum):
+    NOTHING = "nothing"  # no copy of that name was made in the attempt's time
+    ADOPTED = "adopted"
+    LEFT = "left"  # a copy that may be ours could not be proved so, and was left in place
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    adopted: int = 0
+    # Paths for which a copy made in the crashed attempt's time was left in the library: it
+    # may be a leftover of ours (the file changed since), or someone else's; only a person
+    # can tell.
+    left: tuple[str, ...] = ()
 
 
 async def resolve_intents(
@@ -33,14 +50,14 @@ async def resolve_intents(
     clock: Callable[[], float],
     skip: Collection[str] = (),
     attempt_timeout: float = 300.0,
-) -> int:
-    """Settle every unfinished intent, except those of `skip` (paths a worker is busy with);
-    return how many copies were adopted."""
+) -> Recovery:
+    """Settle every unfinished intent, except those of `skip` (paths a worker is busy with)."""
     intents = [i for i in store.pending_intents() if i.path not in skip]
     if not intents:
-        return 0
+        return Recovery()
     listings: dict[str | None, list[RemoteItem]] = {}
     adopted = 0
+    left: list[str] = []
     for intent in intents:
         if intent.kind == "upload":
             if intent.folder_id not in listings:
@@ -50,11 +67,14 @@ async def resolve_intents(
             listing = listings[intent.folder_id]
             # Its last attempt began before the retry deadline and lasted one timeout at most.
             longest = retry.deadline + attempt_timeout
-            adopted += await _settle_upload(
+            settled = await _settle_upload(
                 intent, listing, remote, store, root, retry, clock, longest
             )
+            adopted += settled is Settled.ADOPTED
+            if settled is Settled.LEFT:
+                left.append(intent.path)
         store.end_intent(intent.id)
-    return adopted
+    return Recovery(adopted, tuple(left))
 
 
 async def _settle_upload(
@@ -66,22 +86,22 @@ async def _settle_upload(
     retry: RetryPolicy,
     clock: Callable[[], float],
     longest: float,
-) -> int:
-    if not any(item.name == intent.name for item in listing):
-        return 0
-    current = await asyncio.to_thread(restat, root, intent.path)
-    if current is None:
-        return 0  # gone locally: nothing to prove a copy ours by
-    try:
-        sha256 = await hash_file(root / intent.path)
-    except LocalFileError:
-        return 0
+) -> Settled:
     state = store.snapshot()
     known = {e.remote_id for e in state.entries.values()} | {s.remote_id for s in state.stale}
     window = dating_window(remote, intent.started_at, intent.started_at + longest)
+    if not unowned_copies(listing, intent.name, window, known):
+        return Settled.NOTHING
+    current = await asyncio.to_thread(restat, root, intent.path)
+    if current is None:
+        return Settled.LEFT  # gone locally: nothing to prove a copy ours by
+    try:
+        sha256 = await hash_file(root / intent.path)
+    except LocalFileError:
+        return Settled.LEFT
     copies = await copies_of_ours(remote, listing, intent.name, window, known, sha256)
     if not copies:
-        return 0
+        return Settled.LEFT
     keep, extras = copies[0], copies[1:]
     previous = state.entries.get(intent.path)
     entry = StateEntry(
@@ -101,4 +121,4 @@ async def _settle_upload(
     for extra in extras:
         with contextlib.suppress(NotFoundError):
             await call_with_retries(retry, partial(remote.delete, extra.id))
-    return 1
+    return Settled.ADOPTED

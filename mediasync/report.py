@@ -20,6 +20,12 @@ RENAME_NOTE = "the URL stays if the content is unchanged, checked when it is sen
 
 IGNORED_DELETED = "now ignored, and [sync] delete_ignored = true deletes its remote copy"
 
+LEFT_IN_PLACE = (
+    "an interrupted run may have left a copy of it in the library's folder, but that copy "
+    "does not match the file as it is now, so it was not taken for ours and was left in place; "
+    "if the folder shows two copies of this name, delete the one not in `mediasync manifest`"
+)
+
 PROBLEMS = (OutcomeKind.REJECTED, OutcomeKind.FAILED)
 
 EXIT_OK = 0
@@ -128,6 +134,8 @@ def print_problems(console: Console, report: SyncReport) -> None:
             f"[red]missing remotely[/] {shown(path)}: deleted in the library; not re-sent "
             + shown('([sync] missing_remote = "report")')
         )
+    for path in report.left_in_place:
+        console.print(f"[yellow]check[/] {shown(path)}: {shown(LEFT_IN_PLACE)}")
     if report.deletes_skipped:
         console.print(f"[red]deletes not done:[/] {shown(report.deletes_skipped)}")
 

@@ -60,7 +60,7 @@ async def test_duplicates_from_retries_are_removed(media: Path) -> None:
 async def test_intent_with_nothing_remote_uploads_once(media: Path) -> None:
     remote, store = await killed_mid_upload(media, copies=0)
     report = await run_sync(options(media, Sleeps()), remote, store)
-    assert report.adopted == 0
+    assert report.adopted == 0 and report.left_in_place == ()
     assert store.pending_intents() == []
     assert named(remote, "new.png") == 1
 
@@ -117,6 +117,7 @@ async def test_a_file_changed_since_its_intent_is_sent_again(media: Path) -> Non
     (media / "images/new.png").write_bytes(png_bytes(5, 5))
     report = await run_sync(options(media, Sleeps()), remote, store)
     assert report.adopted == 0
+    assert report.left_in_place == ("images/new.png",)
     ours = store.snapshot().entries["images/new.png"]
     assert remote.items[ours.remote_id].content == png_bytes(5, 5)
 

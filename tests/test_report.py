@@ -8,9 +8,10 @@ import io
 import pytest
 from rich.console import Console
 
+from mediasync.engine import SyncReport
 from mediasync.logs import configure
-from mediasync.models import Action, ActionKind, Outcome, OutcomeKind, StateEntry
-from mediasync.report import print_outcome
+from mediasync.models import Action, ActionKind, Outcome, OutcomeKind, Plan, StateEntry
+from mediasync.report import print_outcome, print_problems
 
 PATH = "a/[b] c\x1b.png"
 ENTRY = StateEntry(PATH, 1, 2, "h", "r1", "https://x/r1.png", None, 3.0)
@@ -52,3 +53,12 @@ def test_the_daemon_log_says_a_renamed_file_got_a_new_url_and_why() -> None:
     log.outcome(Outcome(OutcomeKind.UPLOADED, action, ENTRY, reason=why))
     line = stream.getvalue().split(" ", 1)[1]
     assert line == f"renamed a/[b] c\\x1b.png → https://x/r1.png ({why})\n"
+
+
+def test_a_copy_left_in_place_by_recovery_is_listed_with_what_to_do() -> None:
+    out = io.StringIO()
+    console = Console(file=out, color_system=None, highlight=False, soft_wrap=True)
+    print_problems(console, SyncReport(Plan(), left_in_place=("a/new.png",)))
+    line = out.getvalue()
+    assert line.startswith("check a/new.png: an interrupted run may have left a copy")
+    assert "mediasync manifest" in line and line.count("\n") == 1
