@@ -214,7 +214,7 @@ def settings_from_mapping(
             f"not {token_env!r}: never put the token itself in the config"
         )
     base_url = _api_url("base_url", _string(r, "remote", "base_url").rstrip("/"), "the token")
-    root_folder = "/".join(p for p in _string(r, "remote", "root_folder").split("/") if p)
+    root_folder = _root_folder(_string(r, "remote", "root_folder"))
 
     local_path_raw = _string(loc, "local", "path", required=True)
     local_path = (base_dir / Path(local_path_raw).expanduser()).resolve()
@@ -336,6 +336,17 @@ def _oauth_settings(
             "oauth_file out (it then goes beside the state) or put it outside the folder"
         )
     return OAuthSettings(token_file, r["client_id_env"], r["client_secret_env"], token_url)
+
+
+def _root_folder(raw: str) -> str:
+    parts = [p for p in raw.split("/") if p]
+    for part in parts:
+        if part != part.strip() or part.endswith("."):
+            raise UsageError(
+                f"[remote] root_folder {raw!r}: the folder name {part!r} starts or ends with a "
+                "space (or ends with a dot), which the library's names do not keep: remove it"
+            )
+    return "/".join(parts)
 
 
 def _check_state_place(state_file: Path, local_path: Path) -> None:

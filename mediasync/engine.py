@@ -150,10 +150,12 @@ async def run_sync(
     if the_plan.uploads and not options.policy.force and is_fresh(state, store.folders()):
         with timings.phase("strangers"):
             await check_for_strangers(remote, options.root_folder, the_plan.uploads, options.retry)
-    with timings.phase("folders"):
-        folder_ids = await ensure_folders(
-            remote, store, options.root_folder, the_plan.folders, options.retry, control.stop
-        )
+    folder_ids: dict[str, str | None] = {}
+    if the_plan.uploads:  # nothing to send: no folder to find or make
+        with timings.phase("folders"):
+            folder_ids = await ensure_folders(
+                remote, store, options.root_folder, the_plan.folders, options.retry, control.stop
+            )
     if control.stop.is_set():
         report.interrupted = True
         report.not_done = len(the_plan.uploads) + len(_deletes_due(the_plan, report))

@@ -71,6 +71,8 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
         (minimal(rules={"max_file_mb": float("inf")}), r"\[rules\] max_file_mb must be a number"),
         (minimal(sync={"missing_remote": "delete"}), r'must be "upload" or "report"'),
         (minimal(local={"ignore": "*.psd"}), r"\[local\] ignore must be a list"),
+        (minimal(remote={"root_folder": "  "}), r"root_folder '  ': the folder name '  ' starts"),
+        (minimal(remote={"root_folder": "site/ media"}), r"folder name ' media' starts or ends"),
         ({**minimal(), "extra": {}}, r"unknown config section \[extra\]"),
         (minimal(rules={"image_types": ["png", "exe"]}), r"image_types names \.exe, which is not"),
         (minimal(rules={"video_types": "mp4"}), r"\[rules\] video_types must be a list"),

@@ -274,3 +274,13 @@ async def test_a_folder_whose_creation_answer_was_lost_is_not_made_twice(
     assert report.failed == 0
     folders = [s.item.name for s in remote.items.values() if s.item.is_folder]
     assert sorted(folders) == sorted(set(folders))
+
+
+async def test_a_pass_with_nothing_to_send_makes_no_folder(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    remote = MemoryLibrary()
+    store = StateStore.open(tmp_path / "state.db", "loc")
+    report = await run_sync(options(empty, Sleeps()), remote, store)
+    assert report.outcomes == [] and report.failed == 0
+    assert "create_folder" not in remote.calls and remote.items == {}
