@@ -65,8 +65,8 @@ def check_local(settings: Settings) -> list[Check]:
     except PermissionError:
         problem = f"{root} cannot be read by this user: fix its permissions"
     else:
-        entries = "entry" if count == 1 else "entries"
-        shown = f"{root}: a readable folder with {count} {entries} at the top"
+        noun = "entry" if count == 1 else "entries"
+        shown = f"{root}: a readable folder with {count} {noun} at the top"
         checks.append(Check("local", Status.NOTE if count == 0 else Status.PASS, shown))
     if problem is not None:
         checks.append(Check("local", Status.FAIL, problem, 3))
