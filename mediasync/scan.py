@@ -12,6 +12,7 @@ import stat
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 
 from mediasync.models import LocalFile, LocalSnapshot, Rejection, name_of
@@ -192,18 +193,22 @@ def _without_clashes(files: list[LocalFile]) -> tuple[list[LocalFile], list[Reje
 
     The composed (NFC) spelling is kept, as the library names it: which one is sent must not
     hang on the order the folder lists them in."""
-    groups: dict[str, list[LocalFile]] = {}
+    # Asked of every file on every scan: the common case (no clash) costs one dict entry each.
+    first_seen: dict[str, LocalFile] = {}
+    clashing: dict[str, list[LocalFile]] = {}
     for file in files:
         key = file.path if file.path.isascii() else unicodedata.normalize("NFC", file.path)
-        groups.setdefault(key, []).append(file)
-    kept: list[LocalFile] = []
+        seen = first_seen.setdefault(key, file)
+        if seen is not file:
+            clashing.setdefault(key, [seen]).append(file)
     clashes: list[Rejection] = []
-    for key, group in groups.items():
+    for key, group in clashing.items():
         first, *others = sorted(group, key=lambda f: (f.path != key, f.path))
-        kept.append(first)
+        first_seen[key] = first
         for other in others:
             clashes.append(Rejection(printable(other.path), _clash(other.path, first.path)))
-    kept.sort(key=lambda f: f.path)
+    kept = list(first_seen.values())
+    kept.sort(key=attrgetter("path"))
     return kept, clashes
 
 
