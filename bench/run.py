@@ -55,6 +55,10 @@ def main() -> int:
         if not args.skip_rate_limited:
             limited = RateLimitedCase(work / "ratelimited", files=200 if small else 1000)
         try:
+            # The first run of each tool meets a cold page cache and fresh connections: a
+            # warm-up of each, not counted, so round 1 compares like with like.
+            for tool in throughput.tools:
+                say(f"  warm-up {tool}: {throughput.warm_up(tool):.2f} s (not counted)")
             for round_no in range(1, args.rounds + 1):
                 say(f"round {round_no} of {args.rounds}")
                 # Alternate who goes first, so neither always meets a warmer cache.

@@ -112,6 +112,14 @@ class ThroughputCase:
     def close(self) -> None:
         self.sandbox.stop()
 
+    def warm_up(self, tool: str) -> float:
+        """One run of `tool` that is not kept; its wall time."""
+        run = self.run_once(tool)
+        self.runs.remove(run)
+        if tool == "mediasync":
+            self.threaded_runs = 0
+        return run.wall
+
     def round_ratios(self) -> list[float]:
         """mediasync / ceiling wall time within each round (runs are kept in round order)."""
         per_round = len(self.tools)
