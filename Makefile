@@ -1,7 +1,7 @@
 # make demo: set up .venv, run the sandbox, sync the example media and walk the checklist.
 # make test: set up .venv, then ruff, mypy --strict and pytest.
 # make chaos: the fault-and-kill check. make bench: every case of docs/benchmarks.md, 3 rounds
-# interleaved (about 8 minutes), figures written to that file. make watch-check: the watch
+# interleaved (about 9 minutes), figures written to that file. make watch-check: the watch
 # daemon checked end to end against the sandbox.
 PYTHON ?= python3
 VENV := .venv
