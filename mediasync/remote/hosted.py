@@ -64,14 +64,12 @@ class HttpHostedProbe:
                 finding = _judge_status(response.status)
                 if finding is not None or sha256 is None:
                     return finding
-                digest = hashlib.sha256()
-                async for chunk in response.content.iter_chunked(CHUNK_BYTES):
-                    digest.update(chunk)
+                served = await sha256_of_body(response)
         except TimeoutError as exc:
             raise RetryableError(f"{method} {url}: timed out", None, False) from exc
         except aiohttp.ClientError as exc:
             raise RetryableError(f"{method} {url}: {type(exc).__name__}", None, False) from exc
-        if digest.hexdigest() != sha256:
+        if served != sha256:
             return Finding(Problem.MISMATCH, "serves different bytes than were uploaded")
         return None
 
@@ -79,6 +77,14 @@ class HttpHostedProbe:
         """Some servers refuse HEAD; a GET whose body is not read answers the same question."""
         async with self._session.get(url) as response:
             return _judge_status(response.status)
+
+
+async def sha256_of_body(response: aiohttp.ClientResponse) -> str:
+    """The sha256 of a response's body, streamed through in chunks (never held whole)."""
+    digest = hashlib.sha256()
+    async for chunk in response.content.iter_chunked(CHUNK_BYTES):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _judge_status(status: int) -> Finding | None:

@@ -9,7 +9,6 @@ This module is the one boundary where aiohttp errors and HTTP statuses become me
 from __future__ import annotations
 
 import email.utils
-import hashlib
 import json
 import re
 import time
@@ -34,10 +33,10 @@ from mediasync.models import RemoteItem, UploadResult
 from mediasync.ratelimit import RateLimiter
 from mediasync.remote.auth import Authorizer, StaticToken
 from mediasync.remote.form import UploadForm
+from mediasync.remote.hosted import sha256_of_body
 from mediasync.remote.streaming import Digest
 
 PAGE_SIZE = 100
-HOSTED_CHUNK_BYTES = 256 * 1024
 _TRANSIENT_401 = "command timed out"
 # What GHL says of a bad or expired access token (§6); scope and Version 401s say otherwise,
 # and a refresh cannot cure them.
@@ -60,6 +59,7 @@ class HttpLibrary:
         self._base = base_url.rstrip("/")
         self._wall_clock = wall_clock
         self._clock_offset: float | None = None
+        self._last_date: str | None = None
         self.timeout = timeout
         self._location = location_id
         self._auth = StaticToken(token) if isinstance(token, Secret) else token
@@ -166,16 +166,13 @@ class HttpLibrary:
 
     async def hosted_sha256(self, url: str) -> str | None:
         # A CDN or bucket URL, not the API: no token, and the API's rate limit does not apply.
-        digest = hashlib.sha256()
         try:
             async with self._session.get(url, allow_redirects=True) as response:
                 if not 200 <= response.status < 300:
                     return None
-                async for chunk in response.content.iter_chunked(HOSTED_CHUNK_BYTES):
-                    digest.update(chunk)
+                return await sha256_of_body(response)
         except (TimeoutError, aiohttp.ClientError, ValueError):
             return None
-        return digest.hexdigest()
 
     def _list_params(
         self, parent_id: str | None, folders: bool, offset: int, limit: int = PAGE_SIZE
@@ -260,8 +257,10 @@ class HttpLibrary:
 
     def _observe_date(self, date: str | None) -> None:
         # The Date header is stamped as the answer starts, to the whole second.
-        if not date:
+        # Every answer carries it, and it changes once a second: parse each value once.
+        if not date or date == self._last_date:
             return
+        self._last_date = date
         try:
             server = email.utils.parsedate_to_datetime(date).timestamp()
         except (TypeError, ValueError, IndexError):
